@@ -1,0 +1,1 @@
+"""Everything that learns. Knows gymnasium, torch and numpy; nothing of games or windows."""

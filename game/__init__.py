@@ -1,0 +1,1 @@
+"""Everything a player sees, touches and plays: the catalog, the games and the Pygame front end."""

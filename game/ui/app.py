@@ -1,0 +1,168 @@
+"""The window, the clock, the event pump and scene switching.
+
+A scene is any object with ``handle_event(event)``, ``update(dt)`` and ``draw(surface)``;
+:class:`App` owns the window and hands every frame to the current scene. Keys every scene
+shares live here: F11 toggles fullscreen, F12 saves a screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Protocol
+
+import pygame
+
+from game.errors import NoDisplayError
+from game.ui import theme
+from game.ui.widgets.text import draw_text
+
+SCREENSHOT_DIR = Path("screenshots")  # relative to where the arcade was started
+TOAST_SECONDS = 3.0  # how long a notice stays on screen
+
+
+class Scene(Protocol):
+    def handle_event(self, event: pygame.event.Event) -> None: ...
+    def update(self, dt: float) -> None: ...
+    def draw(self, surface: pygame.Surface) -> None: ...
+
+
+def check_display() -> None:
+    """Raise NoDisplayError when no window can be opened, before pygame tries and fails obscurely."""
+    driver = os.environ.get("SDL_VIDEODRIVER", "")
+    if driver in ("dummy", "offscreen"):
+        return
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise NoDisplayError(
+            "No display found (DISPLAY is not set): run Q-Arcade on a desktop, "
+            "or under a virtual screen with 'xvfb-run -a python main.py ...'."
+        )
+
+
+class App:
+    """The arcade window. ``run(scene)`` loops until a scene calls ``quit()``."""
+
+    def __init__(
+        self, size: tuple[int, int] = theme.WINDOW_SIZE, fullscreen: bool = False, title: str = "Q-Arcade"
+    ):
+        self.size = size
+        self.fullscreen = fullscreen
+        self.title = title
+        self.surface: pygame.Surface | None = None
+        self.scene: Scene | None = None
+        self.running = False
+        self.frames = 0  # display frames drawn since run() began
+        self._toast: tuple[str, float] | None = None
+        self._want_screenshot = False  # taken after the next draw, so it shows the whole frame
+        self.clock: pygame.time.Clock | None = None
+
+    def open(self) -> None:
+        """Open the window (raises NoDisplayError without a screen)."""
+        check_display()
+        os.environ["SDL_VIDEO_X11_WMCLASS"] = "q-arcade"  # how desktops (and xdotool) find the window
+        pygame.init()
+        pygame.display.set_caption(self.title)
+        try:
+            self._set_mode()
+        except pygame.error as error:
+            pygame.quit()
+            raise NoDisplayError(
+                f"Cannot open a window ({error}): run Q-Arcade on a desktop, "
+                "or under a virtual screen with 'xvfb-run -a python main.py ...'."
+            ) from error
+        pygame.key.set_repeat()  # scenes track held keys themselves
+        self.clock = pygame.time.Clock()
+
+    def _set_mode(self) -> None:
+        if self.fullscreen:
+            self.surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
+        else:
+            self.surface = pygame.display.set_mode(self.size, pygame.RESIZABLE)
+
+    def toggle_fullscreen(self) -> None:
+        self.fullscreen = not self.fullscreen
+        self._set_mode()
+
+    def switch(self, scene: Scene) -> None:
+        """Show ``scene`` from the next frame on; the old one is closed if it can be."""
+        old, self.scene = self.scene, scene
+        if old is not None and old is not scene and hasattr(old, "close"):
+            old.close()
+
+    def quit(self) -> None:
+        self.running = False
+
+    def notify(self, message: str) -> None:
+        """Show a short notice at the bottom of the window."""
+        self._toast = (message, time.monotonic() + TOAST_SECONDS)
+
+    def screenshot(self, path: Path | None = None) -> Path:
+        """Save the window as a PNG (in screenshots/ unless told where) and say so on screen."""
+        assert self.surface is not None
+        if path is None:
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            path = SCREENSHOT_DIR / time.strftime("q-arcade-%Y%m%d-%H%M%S.png")
+        pygame.image.save(self.surface, str(path))
+        self.notify(f"Screenshot saved to {path}")
+        return path
+
+    def step(self, dt: float) -> None:
+        """One frame: events, update, draw (the loop body, callable from tests)."""
+        assert self.scene is not None and self.surface is not None
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                self.quit()
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_F11:
+                self.toggle_fullscreen()
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_F12:
+                self._want_screenshot = True
+            else:
+                self.scene.handle_event(event)
+        self.scene.update(dt)
+        self.surface = pygame.display.get_surface() or self.surface
+        self.scene.draw(self.surface)
+        self._draw_toast()
+        if self._want_screenshot:
+            self._want_screenshot = False
+            self.screenshot()
+        pygame.display.flip()
+        self.frames += 1
+
+    def run(self, scene: Scene, max_frames: int | None = None) -> None:
+        """Show ``scene`` and loop at 60 frames a second until quit (or ``max_frames``)."""
+        if self.surface is None:
+            self.open()
+        assert self.clock is not None
+        self.scene = scene
+        self.running = True
+        self.frames = 0
+        try:
+            while self.running and (max_frames is None or self.frames < max_frames):
+                dt = self.clock.tick(theme.FPS) / 1000.0
+                self.step(min(dt, 0.1))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the scene and the window; fonts made for this window go with it."""
+        if self.scene is not None and hasattr(self.scene, "close"):
+            self.scene.close()
+        self.scene = None
+        pygame.quit()
+        theme.font.cache_clear()
+        self.surface = None
+
+    def _draw_toast(self) -> None:
+        if self._toast is None or self.surface is None:
+            return
+        message, until = self._toast
+        if time.monotonic() > until:
+            self._toast = None
+            return
+        w, h = self.surface.get_size()
+        size = theme.text_size(h, 0.03)
+        draw_text(self.surface, message, (w // 2, h - size * 3), size, theme.ACCENT, anchor="midbottom")

@@ -1,0 +1,127 @@
+"""Keyboard and gamepad -> held key names -> a game's action.
+
+Every input device is reduced to a set of held key names in pygame's spelling ("up", "space",
+"1"): arrows and WASD, the keypad, a gamepad's d-pad, left stick and buttons all end up there.
+A :class:`KeyMap` then turns the held set into an action with the game's own bindings, so
+combined actions (UP+FIRE -> UPFIRE) work on every device alike.
+"""
+
+from __future__ import annotations
+
+import pygame
+
+from game.arcade.common import KeyCombo
+
+STICK_DEADZONE = 0.5  # share of full tilt before a stick counts as a direction
+GAMEPAD_BUTTONS = {0: "space", 1: "return", 2: "space", 3: "return"}  # A, B, X, Y -> keys
+WASD = {"w": "up", "a": "left", "s": "down", "d": "right"}  # letter aliases for the arrows
+
+
+def key_name(key: int) -> str:
+    """pygame's name for a key code, with keypad digits folded onto the number row."""
+    name = pygame.key.name(key)
+    if len(name) == 3 and name[0] == "[" and name[2] == "]" and name[1].isdigit():
+        return name[1]
+    return name
+
+
+class KeyMap:
+    """A game's key bindings: held key names -> action."""
+
+    def __init__(self, bindings: dict[KeyCombo, int]):
+        self.bindings = {tuple(sorted(keys)): action for keys, action in bindings.items()}
+        self.noop = self.bindings.get(())
+        self.bound_keys = frozenset(k for keys in self.bindings for k in keys)
+        # Letters the game does not use itself may stand in for the arrows.
+        self.aliases = {k: v for k, v in WASD.items() if k not in self.bound_keys}
+
+    def normalise(self, held: frozenset[str] | set[str]) -> frozenset[str]:
+        """The held keys with aliases replaced by what they stand for."""
+        return frozenset(self.aliases.get(k, k) for k in held)
+
+    def is_game_key(self, name: str) -> bool:
+        """Whether pressing ``name`` does something in this game."""
+        return self.aliases.get(name, name) in self.bound_keys
+
+    def action_for(self, held: frozenset[str] | set[str]) -> int | None:
+        """The action of the largest binding whose keys are all held; NOOP (or None) when none is."""
+        held = self.normalise(held)
+        best: tuple[int, int] | None = None
+        for keys, action in self.bindings.items():
+            if keys and set(keys) <= held and (best is None or len(keys) > best[0]):
+                best = (len(keys), action)
+        return best[1] if best else self.noop
+
+
+class HeldKeys:
+    """Tracks which key names are held, from keyboard and gamepad events alike."""
+
+    def __init__(self) -> None:
+        self.keyboard: set[str] = set()
+        self.pad_buttons: set[str] = set()
+        self._hat: set[str] = set()
+        self._stick: set[str] = set()
+        self._joysticks: dict[int, pygame.joystick.JoystickType] = {}
+        self.pressed: list[str] = []  # names newly pressed since the last take_pressed()
+
+    @property
+    def held(self) -> frozenset[str]:
+        return frozenset(self.keyboard | self.pad_buttons | self._hat | self._stick)
+
+    def take_pressed(self) -> list[str]:
+        """Names pressed since the last call (for turn-based games and menus)."""
+        pressed, self.pressed = self.pressed, []
+        return pressed
+
+    def clear(self) -> None:
+        self.keyboard.clear()
+        self.pad_buttons.clear()
+        self._hat.clear()
+        self._stick.clear()
+        self.pressed.clear()
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        """Update from one event; True when the event was a game input."""
+        if event.type == pygame.KEYDOWN:
+            name = key_name(event.key)
+            self.keyboard.add(name)
+            self.pressed.append(name)
+            return True
+        if event.type == pygame.KEYUP:
+            self.keyboard.discard(key_name(event.key))
+            return True
+        if event.type == pygame.JOYDEVICEADDED:
+            stick = pygame.joystick.Joystick(event.device_index)
+            self._joysticks[stick.get_instance_id()] = stick
+            return False
+        if event.type == pygame.JOYDEVICEREMOVED:
+            self._joysticks.pop(event.instance_id, None)
+            self._hat.clear()
+            self._stick.clear()
+            self.pad_buttons.clear()
+            return False
+        if event.type == pygame.JOYBUTTONDOWN:
+            name = GAMEPAD_BUTTONS.get(event.button, "space")
+            self.pad_buttons.add(name)
+            self.pressed.append(name)
+            return True
+        if event.type == pygame.JOYBUTTONUP:
+            self.pad_buttons.discard(GAMEPAD_BUTTONS.get(event.button, "space"))
+            return True
+        if event.type == pygame.JOYHATMOTION:
+            x, y = event.value
+            new = {n for n, on in (("left", x < 0), ("right", x > 0), ("up", y > 0), ("down", y < 0)) if on}
+            self.pressed.extend(sorted(new - self._hat))
+            self._hat = new
+            return True
+        if event.type == pygame.JOYAXISMOTION and event.axis in (0, 1):
+            names = ("left", "right") if event.axis == 0 else ("up", "down")
+            before = set(self._stick)
+            self._stick -= set(names)
+            if event.value <= -STICK_DEADZONE:
+                self._stick.add(names[0])
+            elif event.value >= STICK_DEADZONE:
+                self._stick.add(names[1])
+            self.pressed.extend(sorted(self._stick - before))
+            return True
+        return False

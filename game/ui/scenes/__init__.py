@@ -1,0 +1,1 @@
+"""One class per screen: menu, play (and, later, arena, versus, race, kiosk)."""

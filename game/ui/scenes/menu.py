@@ -1,0 +1,196 @@
+"""The arcade's front page: every game in the catalog, a preview of the chosen one, ENTER to play."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from game.catalog import GameSpec, catalog, frame_of
+from game.ui import theme
+from game.ui.widgets.frame import draw_frame
+from game.ui.widgets.text import draw_panel, draw_text
+
+PREVIEW_DELAY_S = 0.25  # the selection must rest this long before its preview env is made
+SECTIONS = (
+    ("arcade", "HOME-MADE"),
+    ("atari-featured", "ATARI FAVOURITES"),
+    ("classic", "CLASSIC CONTROL"),
+    ("atari", "EVERY ATARI GAME"),
+)
+PLAYERS = {1: "one player", 2: "two players: you against the computer"}
+
+
+def _section(spec: GameSpec) -> str:
+    if spec.kind == "atari" and spec.featured:
+        return "atari-featured"
+    return spec.kind
+
+
+class MenuScene:
+    """Choose a game with arrows, wheel, mouse or gamepad; ENTER (or A) plays it."""
+
+    def __init__(self, app):
+        self.app = app
+        specs = list(catalog().values())
+        self.rows: list[tuple[str, GameSpec | None]] = []  # (label, spec); spec None for headings
+        for key, heading in SECTIONS:
+            members = [s for s in specs if _section(s) == key]
+            if members:
+                self.rows.append((heading, None))
+                self.rows += [(s.title, s) for s in members]
+        self.selectable = [i for i, (_, spec) in enumerate(self.rows) if spec is not None]
+        self.choice = 0  # index into self.selectable
+        self.scroll = 0  # first row shown
+        self.rested = 0.0
+        self.previews: dict[str, np.ndarray] = {}
+        self.row_rects: list[tuple[pygame.Rect, int]] = []
+
+    @property
+    def spec(self) -> GameSpec:
+        spec = self.rows[self.selectable[self.choice]][1]
+        assert spec is not None
+        return spec
+
+    def _move(self, delta: int) -> None:
+        self.choice = max(0, min(len(self.selectable) - 1, self.choice + delta))
+        self.rested = 0.0
+
+    def _play(self) -> None:
+        from game.ui.scenes.play import PlayScene  # one scene per module; the menu leads to it
+
+        self.app.switch(PlayScene(self.app, self.spec, on_exit=lambda: self.app.switch(self)))
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN:
+            moves = {
+                pygame.K_UP: -1,
+                pygame.K_DOWN: 1,
+                pygame.K_PAGEUP: -10,
+                pygame.K_PAGEDOWN: 10,
+                pygame.K_HOME: -10_000,
+                pygame.K_END: 10_000,
+                pygame.K_w: -1,
+                pygame.K_s: 1,
+            }
+            if event.key in moves:
+                self._move(moves[event.key])
+            elif event.key in (pygame.K_RETURN, pygame.K_SPACE, pygame.K_KP_ENTER):
+                self._play()
+            elif event.key == pygame.K_ESCAPE:
+                self.app.quit()
+        elif event.type == pygame.MOUSEWHEEL:
+            self._move(-event.y)
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            for rect, index in self.row_rects:
+                if rect.collidepoint(event.pos):
+                    if self.choice == index:
+                        self._play()
+                    self.choice, self.rested = index, 0.0
+        elif event.type == pygame.JOYDEVICEADDED:
+            pygame.joystick.Joystick(event.device_index)
+        elif event.type == pygame.JOYHATMOTION and event.value[1]:
+            self._move(-event.value[1])
+        elif event.type == pygame.JOYBUTTONDOWN:
+            if event.button == 0:
+                self._play()
+            elif event.button == 1:
+                self.app.quit()
+
+    def update(self, dt: float) -> None:
+        self.rested += dt
+        spec = self.spec
+        if self.rested >= PREVIEW_DELAY_S and spec.id not in self.previews:
+            env = spec.make_env("show")
+            try:
+                env.reset(seed=0)
+                for _ in range(30):  # a moment into the game looks more like the game than frame one
+                    env.step(env.action_space.sample())
+                self.previews[spec.id] = frame_of(env)
+            except Exception:  # a preview is decoration: a game that cannot show one still plays
+                self.previews[spec.id] = np.zeros((2, 2, 3), np.uint8)
+            finally:
+                env.close()
+
+    def draw(self, surface: pygame.Surface) -> None:
+        w, h = surface.get_size()
+        surface.fill(theme.BACKGROUND)
+        big, size, small = theme.text_size(h, 0.07), theme.text_size(h, 0.034), theme.text_size(h, 0.026)
+        margin = size
+        draw_text(surface, "Q-ARCADE", (margin, margin), big, theme.ACCENT, bold=True)
+        draw_text(
+            surface,
+            "Watch a Deep Q-Network learn to play, then take the controls.",
+            (margin, margin + big),
+            size,
+            theme.TEXT_DIM,
+        )
+        list_rect = pygame.Rect(margin, margin * 2 + big + size, int(w * 0.36), 0)
+        list_rect.height = h - list_rect.y - margin * 2
+        draw_panel(surface, list_rect)
+        self._draw_list(surface, list_rect, size)
+        detail = pygame.Rect(
+            list_rect.right + margin, list_rect.y, w - list_rect.right - 2 * margin, list_rect.height
+        )
+        self._draw_detail(surface, detail, size, small)
+        draw_text(
+            surface,
+            "UP/DOWN choose  ·  ENTER play  ·  F11 fullscreen  ·  ESC quit",
+            (w // 2, h - margin),
+            small,
+            theme.TEXT_DIM,
+            "midbottom",
+        )
+
+    def _draw_list(self, surface: pygame.Surface, rect: pygame.Rect, size: int) -> None:
+        line = int(size * 1.35)
+        visible = max(1, rect.height // line - 1)
+        chosen_row = self.selectable[self.choice]
+        if chosen_row < self.scroll + 1:
+            self.scroll = max(0, chosen_row - 1)
+        elif chosen_row >= self.scroll + visible:
+            self.scroll = chosen_row - visible + 1
+        self.row_rects = []
+        clip = surface.get_clip()
+        surface.set_clip(rect)
+        for n, (label, spec) in enumerate(self.rows[self.scroll : self.scroll + visible + 1]):
+            row = self.scroll + n
+            y = rect.y + line // 2 + n * line
+            row_rect = pygame.Rect(rect.x + 4, y, rect.width - 8, line)
+            if spec is None:
+                draw_text(
+                    surface,
+                    label,
+                    (rect.x + size // 2, y + line // 2),
+                    size * 4 // 5,
+                    theme.INFO,
+                    "midleft",
+                    bold=True,
+                )
+                continue
+            index = self.selectable.index(row)
+            self.row_rects.append((row_rect, index))
+            if row == chosen_row:
+                pygame.draw.rect(surface, theme.PANEL_EDGE, row_rect, border_radius=6)
+            color = theme.ACCENT if row == chosen_row else theme.TEXT
+            draw_text(surface, label, (rect.x + size, y + line // 2), size, color, "midleft")
+        surface.set_clip(clip)
+
+    def _draw_detail(self, surface: pygame.Surface, rect: pygame.Rect, size: int, small: int) -> None:
+        spec = self.spec
+        draw_text(surface, spec.title, rect.topleft, size * 3 // 2, theme.TEXT, bold=True)
+        y = rect.y + size * 3 // 2 + 4
+        draw_text(surface, spec.blurb, (rect.x, y), size, theme.TEXT_DIM)
+        y += size + 2
+        draw_text(
+            surface, f"{PLAYERS.get(spec.players, '')}  ·  id: {spec.id}", (rect.x, y), small, theme.TEXT_DIM
+        )
+        preview = self.previews.get(spec.id)
+        area = pygame.Rect(rect.x, y + small * 2, rect.width, rect.bottom - y - small * 4)
+        if preview is not None and preview.shape[0] > 2:
+            framed = draw_frame(surface, preview, area)
+            pygame.draw.rect(surface, theme.PANEL_EDGE, framed.inflate(4, 4), width=2)
+        else:
+            draw_text(surface, "loading preview…", area.center, small, theme.TEXT_DIM, "center")
+        draw_text(
+            surface, "ENTER to play", (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True
+        )

@@ -1,0 +1,1 @@
+"""Small drawing pieces shared by the scenes."""

@@ -1,0 +1,50 @@
+"""Text and panels: every label on screen goes through here, sized from the window."""
+
+from __future__ import annotations
+
+import pygame
+
+from game.ui import theme
+
+
+def draw_text(
+    surface: pygame.Surface,
+    text: str,
+    pos: tuple[int, int],
+    size_px: int,
+    color: tuple[int, int, int] = theme.TEXT,
+    anchor: str = "topleft",
+    bold: bool = False,
+) -> pygame.Rect:
+    """Draw ``text`` with the named rect anchor ("topleft", "center", "midright", ...) at ``pos``."""
+    image = theme.font(size_px, bold).render(text, True, color)
+    rect = image.get_rect(**{anchor: pos})
+    surface.blit(image, rect)
+    return rect
+
+
+def draw_panel(surface: pygame.Surface, rect: pygame.Rect, color=theme.PANEL, edge=theme.PANEL_EDGE) -> None:
+    """A flat panel with a one-pixel edge."""
+    pygame.draw.rect(surface, color, rect)
+    pygame.draw.rect(surface, edge, rect, width=1)
+
+
+def draw_banner(surface: pygame.Surface, lines: list[str], size_px: int, color=theme.TEXT) -> None:
+    """Lines of text centred on a translucent band across the middle of the surface."""
+    w, h = surface.get_size()
+    line_h = int(size_px * 1.15)
+    band = pygame.Surface((w, line_h * len(lines) + size_px), pygame.SRCALPHA)
+    band.fill((0, 0, 0, 170))
+    top = h // 2 - band.get_height() // 2
+    surface.blit(band, (0, top))
+    for i, line in enumerate(lines):
+        first = i == 0
+        draw_text(
+            surface,
+            line,
+            (w // 2, top + size_px // 2 + i * line_h),
+            size_px if first else size_px * 2 // 3,
+            color if first else theme.TEXT_DIM,
+            anchor="midtop",
+            bold=first,
+        )

@@ -1,0 +1,99 @@
+"""Q-Arcade's command line: parse, then hand over to the game catalog and the Pygame front end.
+
+python main.py              the arcade: choose a game from the menu
+python main.py games        list every game
+python main.py play GAME    a person plays GAME alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_USAGE = 2  # bad input: an unknown game, a bad flag, no display
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one sentence instead of a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{message[0].upper()}{message[1:]}; run 'python main.py --help' for the options.\n")
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python main.py", description="Q-Arcade: watch a Deep Q-Network learn, and play.")
+    parser.add_argument("--fullscreen", action="store_true", help="open the window fullscreen")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    listing = commands.add_parser("games", help="list every game in the catalog")
+    listing.add_argument("--kind", choices=["arcade", "atari", "classic"], help="only games of this kind")
+    play = commands.add_parser("play", help="play a game yourself, with keyboard or gamepad")
+    play.add_argument("game", help="a game id from 'python main.py games' (e.g. catch, ALE/Pong-v5)")
+    play.add_argument("--seed", type=int, default=None, help="seed of the first game (default: random)")
+    play.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
+    return parser
+
+
+def list_games(kind: str | None) -> None:
+    """Print the catalog, one game a line, grouped as in the menu."""
+    from game.catalog import catalog
+
+    groups = (("arcade", "Home-made games"), ("atari", "Atari 2600 (ale-py)"), ("classic", "Classic control"))
+    specs = list(catalog().values())
+    for group, heading in groups:
+        members = [s for s in specs if s.kind == group and kind in (None, group)]
+        if not members:
+            continue
+        print(f"{heading} ({len(members)})")
+        for spec in sorted(members, key=lambda s: (not s.featured, s.title.lower())):
+            star = "*" if spec.featured else " "
+            players = "2P" if spec.players == 2 else "1P"
+            blurb = f"  {spec.blurb}" if spec.kind != "atari" else ""
+            print(f" {star} {spec.id:<28} {spec.title:<24} {players}{blurb}")
+        print()
+    print("* featured.  Any other registered gymnasium id with discrete actions can be played by id too.")
+
+
+def run_window(args: argparse.Namespace) -> None:
+    """Open the arcade window on the menu, or straight on a game."""
+    from game.ui.app import App, check_display
+
+    check_display()
+    if args.command == "play":
+        from game.catalog import find_game
+
+        spec = find_game(args.game)  # before the window opens: a typo costs no window
+    app = App(fullscreen=args.fullscreen)
+    app.open()
+    if args.command == "play":
+        from game.ui.scenes.play import PlayScene
+
+        app.run(PlayScene(app, spec, seed=args.seed))
+    else:
+        from game.ui.scenes.menu import MenuScene
+
+        app.run(MenuScene(app))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    from game.errors import UserError
+
+    try:
+        if args.command == "games":
+            list_games(args.kind)
+        else:
+            run_window(args)
+    except UserError as error:
+        sys.stderr.write(f"{error}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

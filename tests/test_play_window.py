@@ -1,0 +1,149 @@
+"""The play window under SDL's dummy driver: scripted key events reach the game."""
+
+import numpy as np
+import pygame
+import pytest
+
+from game.arcade import ARCADE_GAMES
+from game.catalog import find_game
+from game.ui.app import App
+from game.ui.scenes.menu import MenuScene
+from game.ui.scenes.play import PlayScene
+
+
+@pytest.fixture
+def app():
+    window = App(size=(800, 600))
+    window.open()
+    yield window
+    window.close()
+
+
+def press(key: int) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+
+
+def release(key: int) -> None:
+    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
+
+
+def run(app: App, scene, frames: int, dt: float = 1 / 60) -> None:
+    app.scene = scene
+    for _ in range(frames):
+        app.step(dt)
+
+
+def is_picture(surface: pygame.Surface) -> bool:
+    pixels = pygame.surfarray.array3d(surface)
+    return pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 20
+
+
+def basket(scene: PlayScene) -> int:
+    """Catch's basket column, 0..4, from its observation."""
+    return round(float(scene.obs[2]) * 4)
+
+
+def test_held_arrow_keys_move_the_basket(app):
+    scene = PlayScene(app, find_game("catch"), seed=3)
+    start = basket(scene)  # basket column, 0..4
+    press(pygame.K_RIGHT)
+    run(app, scene, 2, dt=0.1)  # Catch steps ten times a second: one step per 0.1 s frame
+    assert basket(scene) == min(4, start + 2)
+    release(pygame.K_RIGHT)
+    press(pygame.K_LEFT)
+    run(app, scene, 3, dt=0.1)
+    assert basket(scene) == max(0, min(4, start + 2) - 3)
+    release(pygame.K_LEFT)
+    assert is_picture(app.surface)
+
+
+def test_wasd_and_gamepad_hat_move_too(app):
+    scene = PlayScene(app, find_game("catch"), seed=3)
+    start = basket(scene)
+    press(pygame.K_a)
+    run(app, scene, 1, dt=0.1)
+    release(pygame.K_a)
+    assert basket(scene) == max(0, start - 1)
+    before = basket(scene)
+    pygame.event.post(pygame.event.Event(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=(1, 0)))
+    run(app, scene, 1, dt=0.1)
+    assert basket(scene) == min(4, before + 1)
+
+
+def test_pause_freezes_and_restart_resets(app):
+    scene = PlayScene(app, find_game("runner"), seed=0)
+    run(app, scene, 10)
+    steps = scene.steps
+    assert steps > 0
+    press(pygame.K_p)
+    run(app, scene, 30)
+    assert scene.steps == steps and scene.paused
+    press(pygame.K_p)
+    press(pygame.K_r)
+    run(app, scene, 1)
+    assert scene.steps <= 1
+
+
+def test_tictactoe_waits_for_the_player_then_takes_a_numbered_square(app):
+    scene = PlayScene(app, find_game("tictactoe"), seed=0)
+    run(app, scene, 30)
+    assert scene.steps == 0, "a turn-based game waits"
+    mask = np.asarray(scene.info["action_mask"])
+    cell = int(np.flatnonzero(mask)[0])
+    press(pygame.K_1 + cell)
+    run(app, scene, 1)
+    assert scene.steps == 1
+    assert scene.obs[cell] == 1.0, "the person's mark is in the square they chose"
+
+
+def test_tictactoe_arrows_move_the_highlight_and_space_places(app):
+    scene = PlayScene(app, find_game("tictactoe"), seed=0)
+    scene.cursor = 0
+    press(pygame.K_RIGHT)
+    press(pygame.K_DOWN)
+    run(app, scene, 1)
+    assert scene.cursor == 4
+    if np.asarray(scene.info["action_mask"])[4]:
+        press(pygame.K_SPACE)
+        run(app, scene, 1)
+        assert scene.obs[4] == 1.0
+
+
+def test_escape_leaves(app):
+    scene = PlayScene(app, find_game("snake"), seed=0)
+    app.running = True
+    press(pygame.K_ESCAPE)
+    run(app, scene, 1)
+    assert not app.running
+
+
+@pytest.mark.parametrize("game_id", [*sorted(ARCADE_GAMES), "ALE/Pong-v5", "CartPole-v1"])
+def test_every_game_draws_in_the_window(app, game_id):
+    scene = PlayScene(app, find_game(game_id), seed=1)
+    press(pygame.K_UP)
+    run(app, scene, 20)
+    release(pygame.K_UP)
+    assert is_picture(app.surface)
+    scene.close()
+
+
+def test_atari_pong_is_played_on_up_and_down(app):
+    scene = PlayScene(app, find_game("ALE/Pong-v5"), seed=0)
+    up = scene.keymap.action_for({"up"})
+    down = scene.keymap.action_for({"down"})
+    assert scene.labels[up] == "RIGHT" and scene.labels[down] == "LEFT"  # in ALE Pong, RIGHT moves up
+    scene.close()
+
+
+def test_menu_draws_and_enter_opens_the_chosen_game(app):
+    menu = MenuScene(app)
+    run(app, menu, 20, dt=0.05)  # long enough for the preview to be made
+    assert menu.spec.id in menu.previews
+    assert is_picture(app.surface)
+    press(pygame.K_DOWN)
+    press(pygame.K_RETURN)
+    run(app, menu, 1)
+    assert isinstance(app.scene, PlayScene) and app.scene.spec.id == "snake"
+    press(pygame.K_ESCAPE)
+    run(app, app.scene, 1)
+    assert app.scene is menu
