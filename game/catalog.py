@@ -26,6 +26,15 @@ Mode = Literal["train", "show", "play"]
 """What an env is made for: a learner's env, the agent's showcase on screen, or a person's game."""
 
 FEATURED_ARCADE = ("catch", "snake", "runner", "pong", "gridworld", "tictactoe")
+ATARI_PIXEL_ASPECT = 1.75  # the 2600's 160x210 picture filled a 4:3 television
+ARCADE_BLURBS = {
+    "catch": "move the basket under the falling fruit",
+    "snake": "eat, grow, and never bite your own tail",
+    "runner": "jump over cacti, duck under birds",
+    "pong": "two paddles, one ball: first to five points",
+    "gridworld": "reach the flag without falling into a pit",
+    "tictactoe": "three in a row against the computer",
+}
 
 
 class UnknownGameError(UserError):
@@ -45,6 +54,7 @@ class GameSpec:
         preset: name of the default agent preset for this game.
         featured: shown first in menus and listings.
         blurb: one line for menus.
+        pixel_aspect: width of one frame pixel over its height on screen.
     """
 
     id: str
@@ -55,6 +65,7 @@ class GameSpec:
     preset: str
     featured: bool = False
     blurb: str = ""
+    pixel_aspect: float = 1.0
 
     def make_env(self, mode: Mode = "train") -> gym.Env:
         """A fresh environment of this game, made for ``mode``."""
@@ -129,7 +140,6 @@ _CLASSIC: dict[str, tuple[str, str, list[str], dict[KeyCombo, int]]] = {
 
 def _arcade_spec(game_id: str, featured: bool) -> GameSpec:
     env_class = ARCADE_GAMES[game_id]
-    doc = (env_class.__doc__ or "").strip().splitlines()
     return GameSpec(
         id=game_id,
         title=game_id.capitalize() if game_id != "tictactoe" else "Tic-Tac-Toe",
@@ -138,7 +148,7 @@ def _arcade_spec(game_id: str, featured: bool) -> GameSpec:
         factory=lambda mode: env_class(render_mode="rgb_array"),
         preset=game_id,
         featured=featured,
-        blurb=doc[0].rstrip(".") if doc else "",
+        blurb=ARCADE_BLURBS.get(game_id, ""),
     )
 
 
@@ -182,6 +192,7 @@ def catalog() -> dict[str, GameSpec]:
             preset="atari",
             featured=game_id in featured_atari,
             blurb="Atari 2600",
+            pixel_aspect=ATARI_PIXEL_ASPECT,
         )
     for game_id, (title, blurb, _, _) in _CLASSIC.items():
         specs[game_id] = GameSpec(

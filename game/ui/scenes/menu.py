@@ -103,8 +103,11 @@ class MenuScene:
             env = spec.make_env("show")
             try:
                 env.reset(seed=0)
+                env.action_space.seed(0)
                 for _ in range(30):  # a moment into the game looks more like the game than frame one
-                    env.step(env.action_space.sample())
+                    _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+                    if terminated or truncated:
+                        break
                 self.previews[spec.id] = frame_of(env)
             except Exception:  # a preview is decoration: a game that cannot show one still plays
                 self.previews[spec.id] = np.zeros((2, 2, 3), np.uint8)
@@ -187,10 +190,11 @@ class MenuScene:
         preview = self.previews.get(spec.id)
         area = pygame.Rect(rect.x, y + small * 2, rect.width, rect.bottom - y - small * 4)
         if preview is not None and preview.shape[0] > 2:
-            framed = draw_frame(surface, preview, area)
+            framed = draw_frame(surface, preview, area, spec.pixel_aspect)
             pygame.draw.rect(surface, theme.PANEL_EDGE, framed.inflate(4, 4), width=2)
         else:
-            draw_text(surface, "loading preview…", area.center, small, theme.TEXT_DIM, "center")
+            waiting = "loading preview…" if preview is None else "no preview"
+            draw_text(surface, waiting, area.center, small, theme.TEXT_DIM, "center")
         draw_text(
             surface, "ENTER to play", (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True
         )

@@ -204,12 +204,13 @@ class PlayScene:
         top, bottom = pygame.Rect(0, 0, w, bar), pygame.Rect(0, h - bar, w, bar)
         draw_panel(surface, top)
         draw_panel(surface, bottom)
-        draw_text(surface, self.spec.title, (bar // 2, bar // 2), size, theme.TEXT, "midleft", bold=True)
+        title = f"{self.spec.title}  ·  Atari 2600" if self.spec.kind == "atari" else self.spec.title
+        draw_text(surface, title, (bar // 2, bar // 2), size, theme.TEXT, "midleft", bold=True)
         best = "-" if self.best is None else f"{self.best:g}"
         stats = f"SCORE {self.score:g}    BEST {best}    GAMES {self.episodes}"
         draw_text(surface, stats, (w - bar // 2, bar // 2), size, theme.ACCENT, "midright")
         area = pygame.Rect(0, bar, w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
-        self.frame_rect = draw_frame(surface, self.frame, area)
+        self.frame_rect = draw_frame(surface, self.frame, area, self.spec.pixel_aspect)
         if self.cells and not self.over:
             self._draw_cursor(surface)
         help_line = f"{self.help}  ·  P pause  ·  R restart  ·  ESC leave"

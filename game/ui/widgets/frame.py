@@ -8,11 +8,13 @@ import pygame
 CRISP_SHARE = 0.85  # use the whole-number scale if it fills at least this share of the space
 
 
-def fit_rect(frame_w: int, frame_h: int, area: pygame.Rect) -> pygame.Rect:
+def fit_rect(frame_w: int, frame_h: int, area: pygame.Rect, pixel_aspect: float = 1.0) -> pygame.Rect:
     """The largest rectangle of the frame's aspect centred in ``area``.
 
     A whole-number scale keeps pixel art crisp, so it is taken whenever it fills nearly as much.
+    ``pixel_aspect`` widens each pixel (Atari pictures were made for a 4:3 screen).
     """
+    frame_w = frame_w * pixel_aspect
     scale = min(area.width / frame_w, area.height / frame_h)
     if scale >= 1 and int(scale) / scale >= CRISP_SHARE:
         scale = float(int(scale))
@@ -29,10 +31,12 @@ def frame_surface(frame: np.ndarray) -> pygame.Surface:
     return pygame.image.frombuffer(np.ascontiguousarray(frame).tobytes(), (w, h), "RGB")
 
 
-def draw_frame(surface: pygame.Surface, frame: np.ndarray, area: pygame.Rect) -> pygame.Rect:
+def draw_frame(
+    surface: pygame.Surface, frame: np.ndarray, area: pygame.Rect, pixel_aspect: float = 1.0
+) -> pygame.Rect:
     """Scale ``frame`` into ``area`` (nearest neighbour, aspect kept); returns where it went."""
     h, w = frame.shape[:2]
-    rect = fit_rect(w, h, area)
+    rect = fit_rect(w, h, area, pixel_aspect)
     surface.blit(pygame.transform.scale(frame_surface(frame), rect.size), rect)
     return rect
 

@@ -35,7 +35,7 @@ def draw_banner(surface: pygame.Surface, lines: list[str], size_px: int, color=t
     line_h = int(size_px * 1.15)
     band = pygame.Surface((w, line_h * len(lines) + size_px), pygame.SRCALPHA)
     band.fill((0, 0, 0, 170))
-    top = h // 2 - band.get_height() // 2
+    top = h * 2 // 3 - band.get_height() // 2  # below the middle, where games print their own messages
     surface.blit(band, (0, top))
     for i, line in enumerate(lines):
         first = i == 0
