@@ -33,6 +33,24 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("game", help="a game id from 'python main.py games' (e.g. catch, ALE/Pong-v5)")
     play.add_argument("--seed", type=int, default=None, help="seed of the first game (default: random)")
     play.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
+    train = commands.add_parser("train", help="train an agent headless, with a progress bar")
+    train.add_argument("game", nargs="?", help="a game id (optional with --resume)")
+    train.add_argument("--steps", type=int, help="total agent steps (default: the game's preset)")
+    train.add_argument("--out", help="run directory (default: runs/GAME-DATE-TIME)")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
+    train.add_argument("--config", metavar="FILE.toml", help="settings that override the preset")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one setting, e.g. --set learning_starts=500 --set dqn.learning_rate=3e-4",
+    )
+    train.add_argument("--seed", type=int, help="seed of environments, weights and exploration")
+    train.add_argument(
+        "--device", choices=["auto", "cpu", "cuda"], help="where the network runs (default auto)"
+    )
+    train.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     return parser
 
 
@@ -77,6 +95,24 @@ def run_window(args: argparse.Namespace) -> None:
         app.run(MenuScene(app))
 
 
+def train(args: argparse.Namespace) -> int:
+    """Headless training: build the config, run it with a progress bar, say where it went."""
+    from game.training import TrainRequest, run_training
+
+    request = TrainRequest(
+        game=args.game,
+        steps=args.steps,
+        out=args.out,
+        resume=args.resume,
+        config_file=args.config,
+        overrides=tuple(args.set),
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+    )
+    return run_training(request)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -85,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "games":
             list_games(args.kind)
+        elif args.command == "train":
+            return train(args)
         else:
             run_window(args)
     except UserError as error:

@@ -1,0 +1,382 @@
+"""The training loop over gymnasium envs: headless from ``main.py train``, and driven by the arena's worker.
+
+The loop is a :class:`Trainer` whose :meth:`Trainer.step` plays one step in every environment and
+does the updates that fall due; ``train()`` just calls it until the budget is spent. Anything that
+wants to pause, single-step or inspect learning calls ``step()`` itself.
+
+Step counts are *agent steps summed over the environments* (with Atari's frame skip of 4, one agent
+step is four frames).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from agents.dqn import DQNAgent, DQNConfig, make_agent
+from agents.metrics import MetricsLog
+from agents.replay import Transition
+from agents.schedules import LinearSchedule
+
+RUN_FORMAT_VERSION = 1  # of config.json in a run directory
+LATEST = "latest.pt"  # the checkpoint a resume starts from
+REPLAY_FILE = "replay.replay.npz"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: budget, pace of learning, exploration, evaluation and saving. Steps are agent steps."""
+
+    total_steps: int = 50_000
+    """agent steps to train for, summed over environments"""
+    num_envs: int = 1
+    """environments stepped side by side"""
+    learning_starts: int = 1_000
+    """agent steps of experience before the first update"""
+    train_every: int = 1
+    """agent steps per update (4 with batch 32 = 8 samples per step, as in the DQN papers)"""
+    epsilon_start: float = 1.0
+    """exploration at step 0"""
+    epsilon_end: float = 0.05
+    """exploration after the decay"""
+    epsilon_decay_steps: int = 10_000
+    """agent steps over which epsilon falls linearly"""
+    eval_epsilon: float = 0.01
+    """exploration while evaluating"""
+    eval_every_steps: int = 10_000
+    """agent steps between evaluations (0 = never)"""
+    eval_episodes: int = 5
+    """episodes per evaluation"""
+    eval_max_steps: int = 27_000
+    """an evaluation episode longer than this many agent steps is cut"""
+    checkpoint_every_steps: int = 10_000
+    """agent steps between checkpoints"""
+    keep_checkpoints: int = 3
+    """periodic checkpoints kept besides latest.pt"""
+    save_replay: bool = True
+    """save the replay memory with each checkpoint so a resume continues with it"""
+    clip_rewards: bool = False
+    """learn from sign(reward) (Atari); returns are reported unclipped"""
+    seed: int = 0
+    """seed of the environments (env i gets seed + i)"""
+    dqn: DQNConfig = field(default_factory=DQNConfig)
+    """the agent's settings"""
+
+    def to_dict(self) -> dict[str, Any]:
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "dqn"}
+        return {**values, "dqn": self.dqn.to_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        values = dict(values)
+        dqn = DQNConfig.from_dict(values.pop("dqn", {}))
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown training settings {sorted(unknown)}")
+        return cls(**values, dqn=dqn)
+
+    def epsilon(self, step: int) -> float:
+        return LinearSchedule(self.epsilon_start, self.epsilon_end, self.epsilon_decay_steps)(step)
+
+
+@dataclass
+class EpisodeEnd:
+    """One finished game of one environment."""
+
+    env: int
+    ret: float
+    length: int
+
+
+class EnvPool:
+    """N environments stepped one after another; a finished one is reset at once.
+
+    ``step`` returns the observation each transition ends in (the final one for finished episodes)
+    separately from the observation the next action is chosen from.
+    """
+
+    def __init__(self, make_env: Callable[[], gym.Env], num_envs: int, seed: int):
+        self.envs = [make_env() for _ in range(num_envs)]
+        self.seed = seed
+        first = self.envs[0]
+        self.observation_space = first.observation_space
+        self.action_space = first.action_space
+
+    def reset(self) -> np.ndarray:
+        return np.stack([env.reset(seed=self.seed + i)[0] for i, env in enumerate(self.envs)])
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict], np.ndarray]:
+        """Returns (next_obs, rewards, terminated, truncated, infos, obs_to_act_on)."""
+        results = [env.step(int(a)) for env, a in zip(self.envs, actions, strict=True)]
+        next_obs = np.stack([r[0] for r in results])
+        rewards = np.array([r[1] for r in results], dtype=np.float32)
+        terminated = np.array([r[2] for r in results])
+        truncated = np.array([r[3] for r in results])
+        infos = [r[4] for r in results]
+        obs = next_obs.copy()
+        for i in np.flatnonzero(terminated | truncated):
+            obs[i] = self.envs[i].reset()[0]
+        return next_obs, rewards, terminated, truncated, infos, obs
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+
+class Trainer:
+    """DQN on a pool of environments, with metrics, evaluations and checkpoints in a run directory.
+
+    Args:
+        game_id: recorded in checkpoints, which then refuse to load for another game.
+        make_env: a fresh training environment.
+        config: the settings.
+        run_dir: where config, metrics and checkpoints go (None: nothing is written).
+        make_eval_env: a fresh environment to evaluate on (None: ``make_env``).
+    """
+
+    def __init__(
+        self,
+        game_id: str,
+        make_env: Callable[[], gym.Env],
+        config: TrainConfig,
+        run_dir: str | os.PathLike | None = None,
+        make_eval_env: Callable[[], gym.Env] | None = None,
+    ):
+        self.game_id = game_id
+        self.config = config
+        self.make_eval_env = make_eval_env or make_env
+        self.pool = EnvPool(make_env, config.num_envs, config.seed)
+        self.agent: DQNAgent = make_agent(
+            self.pool.observation_space, self.pool.action_space, config.dqn, n_streams=config.num_envs
+        )
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
+        self.steps = 0
+        self.episodes = 0
+        self.recent_returns: deque[float] = deque(maxlen=100)
+        self.last_eval: float | None = None
+        self.statistics: dict[str, float] = {}
+        self._obs: np.ndarray | None = None
+        self._returns = np.zeros(config.num_envs)
+        self._lengths = np.zeros(config.num_envs, dtype=int)
+        self._updates_due = 0.0
+        self._clock = (time.monotonic(), 0)  # (time, steps) of the last speed reading
+        self.steps_per_second = 0.0
+        if self.run_dir is not None:
+            self._write_config()
+
+    # ------------------------------------------------------------------ the loop
+
+    @property
+    def epsilon(self) -> float:
+        return self.config.epsilon(self.steps)
+
+    def step(self) -> list[EpisodeEnd]:
+        """One agent step in every environment, then the updates that fall due."""
+        if self._obs is None:
+            self._obs = self.pool.reset()
+        acts = self.agent.act_batch(self._obs, self.epsilon)
+        next_obs, rewards, terminated, truncated, infos, obs = self.pool.step(acts.actions)
+        learn_rewards = np.sign(rewards) if self.config.clip_rewards else rewards
+        for i in range(self.config.num_envs):
+            self.agent.observe(
+                Transition(
+                    self._obs[i],
+                    int(acts.actions[i]),
+                    float(learn_rewards[i]),
+                    next_obs[i],
+                    bool(terminated[i]),
+                    bool(truncated[i]),
+                ),
+                stream=i,
+            )
+        self._obs = obs
+        self.steps += self.config.num_envs
+        self._returns += rewards
+        self._lengths += 1
+        ended = []
+        for i in np.flatnonzero(terminated | truncated):
+            # With episodic life a lost life ends the learner's episode, not the game being scored.
+            if truncated[i] or infos[i].get("game_over", True):
+                ended.append(EpisodeEnd(int(i), float(self._returns[i]), int(self._lengths[i])))
+                self._returns[i] = 0.0
+                self._lengths[i] = 0
+        for end in ended:
+            self.episodes += 1
+            self.recent_returns.append(end.ret)
+            if self.metrics is not None:
+                self.metrics.episode(self.steps, self.episodes, end.ret, end.length, self.epsilon)
+        self._learn()
+        return ended
+
+    def _learn(self) -> None:
+        if self.steps < self.config.learning_starts:
+            return
+        self._updates_due += self.config.num_envs / self.config.train_every
+        while self._updates_due >= 1.0 and len(self.agent.replay) >= self.config.dqn.batch_size:
+            self._updates_due -= 1.0
+            self.statistics = self.agent.update()
+
+    def train(self, progress: Callable[[Trainer], None] | None = None) -> None:
+        """Train until ``config.total_steps``, evaluating and saving on the way and at the end.
+
+        A KeyboardInterrupt saves a checkpoint before it propagates.
+        """
+        config = self.config
+        try:
+            while self.steps < config.total_steps:
+                before = self.steps
+                self.step()
+                if self._crossed(before, config.eval_every_steps):
+                    self.evaluate()
+                if self._crossed(before, config.checkpoint_every_steps):
+                    self.save()
+                self._measure_speed()
+                if progress is not None:
+                    progress(self)
+        except KeyboardInterrupt:
+            self.save()
+            raise
+        if config.eval_every_steps and self.steps % config.eval_every_steps:
+            self.evaluate()
+        self.save()
+
+    def _crossed(self, before: int, every: int) -> bool:
+        return every > 0 and before // every != self.steps // every
+
+    def _measure_speed(self) -> None:
+        now = time.monotonic()
+        since, steps = self._clock
+        if now - since >= 1.0:
+            self.steps_per_second = (self.steps - steps) / (now - since)
+            self._clock = (now, self.steps)
+            if self.metrics is not None:
+                self.metrics.train(
+                    self.steps, self.agent.update_count, self.epsilon, self.steps_per_second, self.statistics
+                )
+
+    def evaluate(self, episodes: int | None = None) -> float:
+        """Mean return of ``episodes`` games at the evaluation epsilon, on a separate environment."""
+        episodes = episodes or self.config.eval_episodes
+        env = self.make_eval_env()
+        returns = []
+        try:
+            for n in range(episodes):
+                obs, _ = env.reset(seed=10_000_000 + self.steps + n)
+                total, done, length = 0.0, False, 0
+                while not done and length < self.config.eval_max_steps:
+                    action = self.agent.act(obs, self.config.eval_epsilon).action
+                    obs, reward, terminated, truncated, _ = env.step(int(action))
+                    total += float(reward)
+                    done = terminated or truncated
+                    length += 1
+                returns.append(total)
+        finally:
+            env.close()
+        self.last_eval = float(np.mean(returns))
+        if self.metrics is not None:
+            self.metrics.evaluation(self.steps, self.last_eval, returns)
+        return self.last_eval
+
+    # ------------------------------------------------------------------ saving and resuming
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "game_id": self.game_id,
+            "network": type(self.agent.network).__name__,
+            "observation_shape": list(self.pool.observation_space.shape or ()),
+            "n_actions": int(self.pool.action_space.n),
+            "steps": self.steps,
+            "episodes": self.episodes,
+            "epsilon": self.epsilon,
+            "updates": self.agent.update_count,
+            "last_eval": self.last_eval,
+            "config": self.config.to_dict(),
+        }
+
+    def save(self) -> Path | None:
+        """Write a checkpoint (and the replay memory); returns latest.pt, or None without a run dir."""
+        if self.run_dir is None:
+            return None
+        folder = self.run_dir / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        state = self.agent.state_dict()
+        metadata = self.metadata()
+        if self.config.save_replay:
+            self.agent.replay.save(self.run_dir / REPLAY_FILE)
+        numbered = folder / f"step-{self.steps:010d}.pt"
+        for path in (numbered, folder / LATEST):
+            save_checkpoint(
+                path, model_state=state["model"], optimizer_state=state["optimizer"], metadata=metadata
+            )
+        for old in sorted(folder.glob("step-*.pt"))[: -self.config.keep_checkpoints or None]:
+            old.unlink()
+        if self.metrics is not None:
+            self.metrics.flush()
+        return folder / LATEST
+
+    def _write_config(self) -> None:
+        assert self.run_dir is not None
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format_version": RUN_FORMAT_VERSION,
+            "game_id": self.game_id,
+            "train": self.config.to_dict(),
+        }
+        temporary = self.run_dir / ".config.json.tmp"
+        temporary.write_text(json.dumps(payload, indent=2))
+        os.replace(temporary, self.run_dir / "config.json")
+
+    @staticmethod
+    def read_run(run_dir: str | os.PathLike) -> tuple[str, TrainConfig]:
+        """(game id, config) of an existing run directory; CheckpointError if it is not one."""
+        path = Path(run_dir) / "config.json"
+        try:
+            payload = json.loads(path.read_text())
+            return payload["game_id"], TrainConfig.from_dict(payload["train"])
+        except FileNotFoundError as error:
+            raise CheckpointError(
+                f"{run_dir} is not a run directory (it has no config.json); "
+                "give the --out folder of an earlier 'train'."
+            ) from error
+        except (KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(f"The run's {path} is damaged ({error}); start a new run.") from error
+
+    def restore(self) -> None:
+        """Continue from the run directory's latest checkpoint: weights, optimizer, counts and replay."""
+        assert self.run_dir is not None
+        expected = {
+            "game_id": self.game_id,
+            "observation_shape": list(self.pool.observation_space.shape or ()),
+            "n_actions": int(self.pool.action_space.n),
+        }
+        state, metadata = load_checkpoint(self.run_dir / "checkpoints" / LATEST, expected)
+        self.agent.load_state_dict(state)
+        self.steps = int(metadata["steps"])
+        self.episodes = int(metadata["episodes"])
+        self.last_eval = metadata.get("last_eval")
+        self._clock = (time.monotonic(), self.steps)
+        replay = self.run_dir / REPLAY_FILE
+        if self.config.save_replay and replay.is_file():
+            self.agent.replay.load(replay)
+        # New episodes after a resume should not replay the first run's seeds.
+        self.pool.seed = self.config.seed + self.steps
+
+    def close(self) -> None:
+        self.pool.close()
+        if self.metrics is not None:
+            self.metrics.close()

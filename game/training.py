@@ -1,0 +1,149 @@
+"""``main.py train``: from what the user typed to a Trainer running with a progress bar.
+
+The preset of the game comes first, then a TOML file (``--config``), then ``--set`` flags, then
+``--steps``/``--seed``/``--device``. A run directory holds everything; ``--resume`` continues it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from agents.checkpoint import CheckpointError
+from agents.progress import ProgressBar
+from agents.trainer import TrainConfig, Trainer
+from game.catalog import GameSpec, find_game
+from game.errors import UserError
+from game.presets import preset, with_overrides
+
+RUNS_DIR = Path("runs")  # default parent of run directories (ignored by git)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """The train command's arguments, as parsed."""
+
+    game: str | None
+    steps: int | None = None
+    out: str | None = None
+    resume: str | None = None
+    config_file: str | None = None
+    overrides: tuple[str, ...] = ()
+    seed: int | None = None
+    device: str | None = None
+    threads: int = 1
+
+
+def build_config(base: TrainConfig, request: TrainRequest) -> TrainConfig:
+    """``base`` with the TOML file, the --set flags and the dedicated flags applied, in that order."""
+    config = base
+    if request.config_file:
+        path = Path(request.config_file)
+        try:
+            table = tomllib.loads(path.read_text())
+        except FileNotFoundError as error:
+            raise UserError(f"There is no settings file {path}; check the --config path.") from error
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise UserError(f"The settings file {path} is not valid TOML ({error}).") from error
+        config = with_overrides(config, table, str(path))
+    for item in request.overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UserError(f"--set takes NAME=VALUE, not {item!r} (e.g. --set dqn.learning_rate=3e-4).")
+        config = with_overrides(config, {name.strip(): value.strip()}, "--set")
+    if request.steps is not None:
+        if request.steps <= 0:
+            raise UserError(f"--steps must be a positive number of agent steps, not {request.steps}.")
+        config = dataclasses.replace(config, total_steps=request.steps)
+    if request.seed is not None:
+        config = dataclasses.replace(
+            config, seed=request.seed, dqn=dataclasses.replace(config.dqn, seed=request.seed)
+        )
+    if request.device is not None:
+        if request.device == "cuda" and not torch.cuda.is_available():
+            raise UserError(
+                "--device cuda was asked for, but torch sees no CUDA device here; use --device cpu."
+            )
+        config = dataclasses.replace(config, dqn=dataclasses.replace(config.dqn, device=request.device))
+    return config
+
+
+def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
+    """The Trainer the request asks for, its game, and whether it resumes a run."""
+    if request.resume:
+        run_dir = Path(request.resume)
+        game_id, saved = Trainer.read_run(run_dir)
+        spec = find_game(game_id)
+        if request.game and find_game(request.game).id != spec.id:
+            raise UserError(
+                f"{run_dir} trains '{spec.id}', not '{request.game}'; leave out the game or pick its run."
+            )
+        config = build_config(saved, dataclasses.replace(request, config_file=request.config_file))
+    else:
+        if not request.game:
+            raise UserError(
+                "Name a game to train (e.g. 'python main.py train catch'), or give --resume RUN_DIR."
+            )
+        spec = find_game(request.game)
+        config = build_config(preset(spec.preset), request)
+        slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
+        run_dir = Path(request.out) if request.out else RUNS_DIR / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
+        if (run_dir / "config.json").exists():
+            raise UserError(
+                f"{run_dir} already holds a run; continue it with --resume {run_dir}, or choose another --out"
+            )
+    trainer = Trainer(
+        spec.id, lambda: spec.make_env("train"), config, run_dir, make_eval_env=lambda: spec.make_env("show")
+    )
+    if request.resume:
+        trainer.restore()
+    return trainer, spec, bool(request.resume)
+
+
+def run_training(request: TrainRequest) -> int:
+    """Train as the request says; returns the exit status (130 after Ctrl-C, with a checkpoint saved)."""
+    if request.threads < 1:
+        raise UserError(f"--threads must be at least 1, not {request.threads}.")
+    torch.set_num_threads(request.threads)
+    try:
+        trainer, spec, resumed = make_trainer(request)
+    except CheckpointError as error:
+        raise UserError(str(error)) from error
+    config = trainer.config
+    verb = f"Resuming at step {trainer.steps:,}" if resumed else "Training"
+    print(
+        f"{verb}: {spec.title} ({spec.id}) to {config.total_steps:,} steps, {config.num_envs} env(s), "
+        f"{type(trainer.agent.network).__name__} on {trainer.agent.device} -> {trainer.run_dir}",
+        flush=True,
+    )
+    bar = ProgressBar(config.total_steps)
+    try:
+        trainer.train(progress=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        latest = trainer.run_dir / "checkpoints" / "latest.pt" if trainer.run_dir else None
+        print(
+            f"Stopped at step {trainer.steps:,}; checkpoint saved to {latest}; "
+            f"continue with: python main.py train --resume {trainer.run_dir}",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        trainer.close()
+    bar.close()
+    recent = (
+        sum(trainer.recent_returns) / len(trainer.recent_returns) if trainer.recent_returns else float("nan")
+    )
+    evaluation = "-" if trainer.last_eval is None else f"{trainer.last_eval:g}"
+    print(
+        f"Done: {trainer.steps:,} steps, {trainer.episodes:,} episodes, mean return of the last "
+        f"{len(trainer.recent_returns)} {recent:.2f}, evaluation {evaluation}. "
+        f"Checkpoint: {trainer.run_dir}/checkpoints/latest.pt"
+    )
+    return 0
