@@ -146,6 +146,8 @@ class Trainer:
         config: the settings.
         run_dir: where config, metrics and checkpoints go (None: nothing is written).
         make_eval_env: a fresh environment to evaluate on (None: ``make_env``).
+        extra_streams: replay streams beyond the pool's, for environments stepped by someone else
+            (the arena's showcase game feeds stream ``num_envs``).
     """
 
     def __init__(
@@ -155,14 +157,20 @@ class Trainer:
         config: TrainConfig,
         run_dir: str | os.PathLike | None = None,
         make_eval_env: Callable[[], gym.Env] | None = None,
+        extra_streams: int = 0,
     ):
         self.game_id = game_id
         self.config = config
         self.make_eval_env = make_eval_env or make_env
         self.pool = EnvPool(make_env, config.num_envs, config.seed)
         self.agent: DQNAgent = make_agent(
-            self.pool.observation_space, self.pool.action_space, config.dqn, n_streams=config.num_envs
+            self.pool.observation_space,
+            self.pool.action_space,
+            config.dqn,
+            n_streams=config.num_envs + extra_streams,
         )
+        self.epsilon_override: float | None = None
+        """when set, exploration uses this instead of the schedule (the arena's epsilon slider)"""
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
         self.steps = 0
@@ -182,7 +190,15 @@ class Trainer:
     # ------------------------------------------------------------------ the loop
 
     @property
+    def current_obs(self) -> np.ndarray | None:
+        """The observation each environment acts on next (None before the first step)."""
+        return self._obs
+
+    @property
     def epsilon(self) -> float:
+        """Exploration now: the override when one is set, else the schedule at the current step."""
+        if self.epsilon_override is not None:
+            return self.epsilon_override
         return self.config.epsilon(self.steps)
 
     def step(self) -> list[EpisodeEnd]:
@@ -245,7 +261,7 @@ class Trainer:
                     self.evaluate()
                 if self._crossed(before, config.checkpoint_every_steps):
                     self.save()
-                self._measure_speed()
+                self.measure_speed()
                 if progress is not None:
                     progress(self)
         except KeyboardInterrupt:
@@ -258,7 +274,8 @@ class Trainer:
     def _crossed(self, before: int, every: int) -> bool:
         return every > 0 and before // every != self.steps // every
 
-    def _measure_speed(self) -> None:
+    def measure_speed(self) -> None:
+        """Refresh steps_per_second (about once a second) and log a train.csv row."""
         now = time.monotonic()
         since, steps = self._clock
         if now - since >= 1.0:
@@ -308,15 +325,19 @@ class Trainer:
             "config": self.config.to_dict(),
         }
 
-    def save(self) -> Path | None:
-        """Write a checkpoint (and the replay memory); returns latest.pt, or None without a run dir."""
+    def save(self, with_replay: bool | None = None) -> Path | None:
+        """Write a checkpoint (and the replay memory); returns latest.pt, or None without a run dir.
+
+        Args:
+            with_replay: save the replay memory too (None: as ``config.save_replay`` says).
+        """
         if self.run_dir is None:
             return None
         folder = self.run_dir / "checkpoints"
         folder.mkdir(parents=True, exist_ok=True)
         state = self.agent.state_dict()
         metadata = self.metadata()
-        if self.config.save_replay:
+        if self.config.save_replay if with_replay is None else with_replay:
             self.agent.replay.save(self.run_dir / REPLAY_FILE)
         numbered = folder / f"step-{self.steps:010d}.pt"
         for path in (numbered, folder / LATEST):

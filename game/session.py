@@ -1,0 +1,443 @@
+"""The worker process: one agent learning one game, spoken to with Commands, answering with Snapshots.
+
+The UI process never trains. It starts a :class:`Worker` (a ``multiprocessing`` spawn-context
+process running :func:`run_session`), sends it small Command dataclasses and keeps only the newest
+:class:`Snapshot`. Neither side waits for the other: commands and snapshots travel through bounded
+queues, and the worker drops a snapshot when the UI has not taken the previous ones.
+
+Inside the worker a :class:`~agents.trainer.Trainer` steps the learning environments flat out,
+while the *showcase* game — the one on screen — is played by the current network at the game's
+real rate and feeds the replay memory as one more stream. A person may take the showcase over:
+their actions are played, the agent's Q-values on their state keep coming as advice, and their
+transitions enter the replay marked as demonstrations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing as mp
+import queue
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SNAPSHOT_QUEUE = 4  # snapshots in flight before the worker starts dropping them
+COMMAND_QUEUE = 256  # commands in flight; the UI's sends never block
+FAST_SNAPSHOTS_PER_S = 30  # in fast-forward, how often the flying learner is shown
+STOP_TIMEOUT_S = 2.0  # closing the window stops the worker within this, after saving
+DEMO_CAPACITY = 10_000  # transitions of a person's play kept apart from the replay ring
+DEMO_FRACTION = 0.1  # share of each batch drawn from them, once there are any
+
+
+# ---------------------------------------------------------------------- commands (UI -> worker)
+
+
+@dataclass(frozen=True)
+class SetSpeed:
+    """Real time (the showcase at the game's own rate) or fast-forward (learners shown as they fly)."""
+
+    fast: bool
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Pause or resume learning; the showcase game keeps being played."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class StepOnce:
+    """While paused: one step of the learning environments (and their due updates)."""
+
+
+@dataclass(frozen=True)
+class TakeOver:
+    """A person plays the showcase game from its next step on."""
+
+
+@dataclass(frozen=True)
+class HandBack:
+    """The agent plays the showcase game again, in the same episode."""
+
+
+@dataclass(frozen=True)
+class HumanAction:
+    """The action the person holds now (kept until the next one)."""
+
+    action: int
+
+
+@dataclass(frozen=True)
+class OverrideEpsilon:
+    """Explore with this epsilon instead of the schedule (None: back to the schedule)."""
+
+    epsilon: float | None
+
+
+@dataclass(frozen=True)
+class Save:
+    """Write a checkpoint now."""
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Save and stop."""
+
+
+Command = SetSpeed | Pause | StepOnce | TakeOver | HandBack | HumanAction | OverrideEpsilon | Save | Quit
+
+
+# ---------------------------------------------------------------------- snapshots (worker -> UI)
+
+
+@dataclass
+class Snapshot:
+    """Everything the arena draws, as of one showcase step (or one error)."""
+
+    frames: list[np.ndarray] = field(default_factory=list)
+    """display frames since the last snapshot, oldest first (Atari: 4 per agent step)"""
+    q_values: np.ndarray | None = None
+    action: int = 0
+    greedy_action: int = 0
+    explored: bool = False
+    value: float | None = None
+    """V(s) of a dueling network"""
+    epsilon: float = 0.0
+    controller: str = "agent"
+    """who plays the showcase: "agent" or "human\""""
+    score: float = 0.0
+    """return of the showcase episode so far"""
+    steps: int = 0
+    episodes: int = 0
+    updates: int = 0
+    recent_returns: list[float] = field(default_factory=list)
+    loss: float | None = None
+    mean_q: float | None = None
+    steps_per_second: float = 0.0
+    paused: bool = False
+    fast: bool = False
+    checkpoint: str | None = None
+    labels: list[str] = field(default_factory=list)
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """What the worker runs."""
+
+    game_id: str
+    run_dir: str
+    resume: bool = False
+    """continue from run_dir's latest checkpoint"""
+    train_overrides: dict[str, Any] = field(default_factory=dict)
+    """settings over the game's preset, as ``main.py train --set`` takes them"""
+    threads: int = 1
+    """torch threads: one, beside the UI on two cores"""
+
+
+# ---------------------------------------------------------------------- the worker's side
+
+
+class Session:
+    """The worker's state: the trainer, the showcase env and who controls it."""
+
+    def __init__(self, config: SessionConfig):
+        import torch
+
+        from agents.trainer import Trainer
+        from game.catalog import action_labels, find_game
+        from game.presets import preset, with_overrides
+
+        torch.set_num_threads(config.threads)
+        spec = find_game(config.game_id)
+        if config.resume:
+            _, train_config = Trainer.read_run(config.run_dir)
+        else:
+            train_config = with_overrides(preset(spec.preset), config.train_overrides, "the session")
+            dqn = train_config.dqn
+            if dqn.demo_capacity == 0:  # a person's play is kept apart, where the ring cannot overwrite it
+                dqn = dataclasses.replace(
+                    dqn, demo_capacity=DEMO_CAPACITY, demo_fraction=dqn.demo_fraction or DEMO_FRACTION
+                )
+                train_config = dataclasses.replace(train_config, dqn=dqn)
+        self.trainer = Trainer(
+            spec.id,
+            lambda: spec.make_env("train"),
+            train_config,
+            config.run_dir,
+            make_eval_env=lambda: spec.make_env("show"),
+            extra_streams=1,
+        )
+        if config.resume:
+            self.trainer.restore()
+        self.stream = train_config.num_envs  # the showcase's replay stream
+        self.showcase = spec.make_env("show")
+        self.labels = action_labels(self.showcase)
+        self.step_seconds = _showcase_step_seconds(self.showcase)
+        self.obs, _ = self.showcase.reset(seed=train_config.seed + 1_000_003)
+        self.score = 0.0
+        self.controller = "agent"
+        self.human_action = 0
+        self.paused = False
+        self.fast = False
+        self.running = True
+        self.checkpoint: str | None = None
+        self.next_showcase = time.monotonic()
+        self.last_fast_snapshot = 0.0
+        self.pending_frames: list[np.ndarray] = _frames(self.showcase)
+
+    def handle(self, command: Command) -> None:
+        if isinstance(command, SetSpeed):
+            self.fast = command.fast
+        elif isinstance(command, Pause):
+            self.paused = command.paused
+        elif isinstance(command, StepOnce):
+            if self.paused:
+                self.trainer.step()
+        elif isinstance(command, TakeOver):
+            self.controller = "human"
+        elif isinstance(command, HandBack):
+            self.controller = "agent"
+        elif isinstance(command, HumanAction):
+            self.human_action = int(command.action)
+        elif isinstance(command, OverrideEpsilon):
+            self.trainer.epsilon_override = command.epsilon
+        elif isinstance(command, Save):
+            self.save()
+        elif isinstance(command, Quit):
+            self.running = False
+
+    def save(self, with_replay: bool | None = None) -> None:
+        path = self.trainer.save(with_replay)
+        self.checkpoint = None if path is None else str(path)
+
+    def showcase_step(self) -> Snapshot:
+        """One agent step of the game on screen, by the network or by the person."""
+        from agents.replay import Transition
+
+        act = self.trainer.agent.act(self.obs, self.trainer.epsilon)
+        human = self.controller == "human"
+        action = self.human_action if human else int(act.action)
+        next_obs, reward, terminated, truncated, _ = self.showcase.step(action)
+        self.trainer.agent.observe(
+            Transition(
+                self.obs, action, float(reward), next_obs, bool(terminated), bool(truncated), demo=human
+            ),
+            stream=self.stream,
+        )
+        self.score += float(reward)
+        snapshot = self.snapshot(act, action, frames=self.pending_frames + _frames(self.showcase))
+        self.pending_frames = []
+        if terminated or truncated:
+            self.obs, _ = self.showcase.reset()
+            self.score = 0.0
+            self.pending_frames = _frames(self.showcase)
+        else:
+            self.obs = next_obs
+        return snapshot
+
+    def snapshot(self, act, action: int, frames: list[np.ndarray]) -> Snapshot:
+        trainer = self.trainer
+        stats = trainer.statistics
+        return Snapshot(
+            frames=frames,
+            q_values=np.asarray(act.q_values, dtype=np.float32),
+            action=int(action),
+            greedy_action=int(act.greedy_action),
+            explored=bool(act.explored) and self.controller == "agent",
+            value=None if act.value is None else float(np.asarray(act.value).reshape(-1)[0]),
+            epsilon=trainer.epsilon,
+            controller=self.controller,
+            score=self.score,
+            steps=trainer.steps,
+            episodes=trainer.episodes,
+            updates=trainer.agent.update_count,
+            recent_returns=list(trainer.recent_returns)[-50:],
+            loss=stats.get("loss"),
+            mean_q=stats.get("mean_q"),
+            steps_per_second=trainer.steps_per_second,
+            paused=self.paused,
+            fast=self.fast,
+            checkpoint=self.checkpoint,
+            labels=self.labels,
+        )
+
+    def fast_snapshot(self) -> Snapshot:
+        """In fast-forward: the first learning environment, as it flies."""
+        env = self.trainer.pool.envs[0]
+        obs = self.trainer.current_obs
+        act = self.trainer.agent.act(self.obs if obs is None else obs[0], self.trainer.epsilon)
+        return self.snapshot(act, int(act.action), frames=[env.render()])
+
+    def final_snapshot(self) -> Snapshot:
+        """The last word of a worker that stopped as asked: where its checkpoint is."""
+        act = self.trainer.agent.act(self.obs, 0.0)
+        return self.snapshot(act, int(act.action), frames=[])
+
+    def close(self) -> None:
+        self.showcase.close()
+        self.trainer.close()
+
+
+def run_session(config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue) -> None:
+    """The worker process's main loop; every exception is reported as a Snapshot with its traceback."""
+    session: Session | None = None
+    try:
+        session = Session(config)
+        while session.running:
+            _drain(commands, session)
+            if not session.running:
+                break
+            now = time.monotonic()
+            if session.fast:
+                if not session.paused:
+                    session.trainer.step()
+                    session.trainer.measure_speed()
+                if now - session.last_fast_snapshot >= 1.0 / FAST_SNAPSHOTS_PER_S:
+                    session.last_fast_snapshot = now
+                    _offer(snapshots, session.fast_snapshot())
+            elif now >= session.next_showcase:
+                session.next_showcase = max(session.next_showcase + session.step_seconds, now - 0.1)
+                _offer(snapshots, session.showcase_step())
+            elif not session.paused:
+                session.trainer.step()
+                session.trainer.measure_speed()
+            else:
+                time.sleep(min(0.005, max(0.0, session.next_showcase - now)))
+        session.save(with_replay=False)  # weights only: a window closes within two seconds
+        _offer(snapshots, session.final_snapshot(), force=True)
+    except Exception as error:  # the UI shows it and may restart from the last checkpoint
+        _offer(
+            snapshots,
+            Snapshot(error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()),
+            force=True,
+        )
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _drain(commands: mp.Queue, session: Session) -> None:
+    while True:
+        try:
+            command = commands.get_nowait()
+        except queue.Empty:
+            return
+        session.handle(command)
+
+
+def _offer(snapshots: mp.Queue, snapshot: Snapshot, force: bool = False) -> None:
+    """Put a snapshot without waiting; when the UI is behind, drop the oldest (or this one)."""
+    try:
+        snapshots.put_nowait(snapshot)
+    except queue.Full:
+        if not force:
+            return
+        try:
+            snapshots.get_nowait()
+            snapshots.put_nowait(snapshot)
+        except (queue.Empty, queue.Full):
+            pass
+
+
+def _frames(env) -> list[np.ndarray]:
+    """The display frames of the env's last step: every raw frame for Atari, else the one picture."""
+    last_frames = getattr(env.unwrapped, "last_frames", None)
+    return list(last_frames()) if last_frames is not None else [env.render()]
+
+
+def _showcase_step_seconds(env) -> float:
+    """Seconds per agent step at the game's real rate (Atari: frame_skip frames at 60 Hz)."""
+    fps = float(env.metadata.get("render_fps") or 30)
+    settings = getattr(env.unwrapped, "settings", None)
+    return getattr(settings, "frame_skip", 1) / fps
+
+
+# ---------------------------------------------------------------------- the UI's side
+
+
+class Worker:
+    """The UI's handle on the worker process: start, send, newest snapshot, stop."""
+
+    def __init__(self, config: SessionConfig):
+        self.config = config
+        self._context = mp.get_context("spawn")
+        self.process: mp.process.BaseProcess | None = None
+        self.commands: mp.Queue | None = None
+        self.snapshots: mp.Queue | None = None
+        self.latest: Snapshot | None = None
+
+    def start(self, resume: bool | None = None) -> None:
+        """Start the process (``resume``: continue from the run's latest checkpoint)."""
+        config = self.config if resume is None else dataclasses.replace(self.config, resume=resume)
+        self.commands = self._context.Queue(COMMAND_QUEUE)
+        self.snapshots = self._context.Queue(SNAPSHOT_QUEUE)
+        self.process = self._context.Process(
+            target=run_session,
+            args=(config, self.commands, self.snapshots),
+            name="q-arcade-worker",
+            daemon=True,
+        )
+        self.process.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+    def send(self, command: Command) -> None:
+        """Queue a command without waiting (a full queue drops it: the worker is far behind)."""
+        if self.commands is not None:
+            with contextlib.suppress(queue.Full):
+                self.commands.put_nowait(command)
+
+    def poll(self) -> Snapshot | None:
+        """The newest snapshot, taking every waiting one off the queue; None when nothing new came."""
+        newest = None
+        if self.snapshots is None:
+            return None
+        while True:
+            try:
+                snapshot = self.snapshots.get_nowait()
+            except (queue.Empty, OSError, ValueError):
+                break
+            if newest is not None and newest.frames and snapshot.frames is not None:
+                snapshot.frames = newest.frames + snapshot.frames  # no frame is skipped on screen
+            newest = snapshot
+        if newest is not None:
+            self.latest = newest
+        return newest
+
+    def restart(self) -> None:
+        """After a crash: a new process continuing from the last checkpoint, if there is one."""
+        self.stop(save=False)
+        has_checkpoint = (Path(self.config.run_dir) / "checkpoints" / "latest.pt").is_file()
+        self.start(resume=has_checkpoint)
+
+    def stop(self, save: bool = True, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Ask the worker to save and quit; past ``timeout`` it is terminated. No process is left behind."""
+        if self.process is None:
+            return
+        if save and self.process.is_alive():
+            self.send(Quit())
+            deadline = time.monotonic() + timeout
+            while self.process.is_alive() and time.monotonic() < deadline:
+                self.poll()  # a worker cannot exit while its last snapshots wait in a full pipe
+                self.process.join(0.02)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(1.0)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(1.0)
+        for q in (self.commands, self.snapshots):
+            if q is not None:
+                q.cancel_join_thread()
+                q.close()
+        self.process = None

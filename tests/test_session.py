@@ -1,0 +1,104 @@
+"""The worker process: it starts, streams snapshots, obeys commands, survives a kill, and stops cleanly."""
+
+import time
+
+import numpy as np
+import pytest
+
+from game.session import (
+    HandBack,
+    HumanAction,
+    Pause,
+    Save,
+    Session,
+    SessionConfig,
+    SetSpeed,
+    TakeOver,
+    Worker,
+)
+
+WAIT_S = 60  # a spawned worker imports torch and gymnasium first: generous on a busy two-core machine
+
+
+def wait_for(worker: Worker, predicate, timeout: float = WAIT_S):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snapshot = worker.poll()
+        if snapshot is not None:
+            assert snapshot.error is None, snapshot.traceback
+            if predicate(snapshot):
+                return snapshot
+        time.sleep(0.01)
+    raise AssertionError("the worker did not get there in time")
+
+
+def test_showcase_step_takes_over_and_records_demonstrations(tmp_path):
+    session = Session(SessionConfig("catch", str(tmp_path / "run")))
+    try:
+        first = session.showcase_step()
+        assert first.labels == ["NOOP", "LEFT", "RIGHT"]
+        assert first.q_values.shape == (3,) and first.controller == "agent"
+        assert first.frames and first.frames[0].dtype == np.uint8 and first.frames[0].ndim == 3
+        demos = session.trainer.agent.replay.num_demos
+        session.handle(TakeOver())
+        session.handle(HumanAction(2))
+        for _ in range(5):
+            snap = session.showcase_step()
+            assert snap.controller == "human" and snap.action == 2 and not snap.explored
+        assert session.trainer.agent.replay.num_demos > demos, "the person's steps are demonstrations"
+        session.handle(HandBack())
+        assert session.showcase_step().controller == "agent"
+    finally:
+        session.close()
+
+
+def test_atari_showcase_sends_every_frame(tmp_path):
+    session = Session(SessionConfig("ALE/Pong-v5", str(tmp_path / "run"), train_overrides={"num_envs": 1}))
+    try:
+        snap = session.showcase_step()
+        assert all(f.shape == (210, 160, 3) for f in snap.frames)
+        assert len(session.showcase_step().frames) == 4, "frame skip 4: four display frames per agent step"
+        assert session.step_seconds == pytest.approx(4 / 60)
+    finally:
+        session.close()
+
+
+@pytest.mark.slow
+def test_worker_streams_obeys_survives_a_kill_and_stops(tmp_path):
+    worker = Worker(SessionConfig("catch", str(tmp_path / "run")))
+    worker.start()
+    try:
+        first = wait_for(worker, lambda s: s.steps > 300)
+        assert first.labels == ["NOOP", "LEFT", "RIGHT"] and first.q_values.shape == (3,)
+
+        worker.send(Pause(True))
+        paused = wait_for(worker, lambda s: s.paused)
+        time.sleep(1.0)
+        still = wait_for(worker, lambda s: True)
+        assert still.steps == paused.steps, "learning pauses"
+        worker.send(Pause(False))
+
+        worker.send(SetSpeed(True))
+        wait_for(worker, lambda s: s.fast)
+        worker.send(SetSpeed(False))
+        wait_for(worker, lambda s: not s.fast)
+
+        worker.send(TakeOver())
+        worker.send(HumanAction(1))
+        wait_for(worker, lambda s: s.controller == "human" and s.action == 1)
+        worker.send(HandBack())
+
+        worker.send(Save())
+        saved = wait_for(worker, lambda s: s.checkpoint is not None)
+        worker.process.kill()  # a crash: the arena restarts the worker from the last checkpoint
+        worker.process.join(5)
+        assert not worker.alive
+        worker.restart()
+        resumed = wait_for(worker, lambda s: s.steps > 0)
+        assert resumed.steps >= saved.steps - 50, "the new worker continues from the checkpoint"
+    finally:
+        started = time.monotonic()
+        worker.stop()
+        assert time.monotonic() - started < 3.0
+        assert not worker.alive
+    assert (tmp_path / "run" / "checkpoints" / "latest.pt").is_file()
