@@ -380,12 +380,7 @@ class Trainer:
     def restore(self) -> None:
         """Continue from the run directory's latest checkpoint: weights, optimizer, counts and replay."""
         assert self.run_dir is not None
-        expected = {
-            "game_id": self.game_id,
-            "observation_shape": list(self.pool.observation_space.shape or ()),
-            "n_actions": int(self.pool.action_space.n),
-        }
-        state, metadata = load_checkpoint(self.run_dir / "checkpoints" / LATEST, expected)
+        state, metadata = load_checkpoint(self.run_dir / "checkpoints" / LATEST, self.expected_metadata())
         self.agent.load_state_dict(state)
         self.steps = int(metadata["steps"])
         self.episodes = int(metadata["episodes"])
@@ -396,6 +391,26 @@ class Trainer:
             self.agent.replay.load(replay)
         # New episodes after a resume should not replay the first run's seeds.
         self.pool.seed = self.config.seed + self.steps
+
+    def load_weights(self, path: str | os.PathLike) -> dict[str, Any]:
+        """Start from a checkpoint's network (and its step count, so epsilon is where it was).
+
+        Raises:
+            CheckpointError: the file is not a checkpoint of this game, shape and action count.
+        """
+        state, metadata = load_checkpoint(path, self.expected_metadata())
+        self.agent.load_state_dict({"model": state["model"], "optimizer": None})
+        self.steps = int(metadata["steps"])
+        self._clock = (time.monotonic(), self.steps)
+        return metadata
+
+    def expected_metadata(self) -> dict[str, Any]:
+        """What a checkpoint must say to load into this trainer."""
+        return {
+            "game_id": self.game_id,
+            "observation_shape": list(self.pool.observation_space.shape or ()),
+            "n_actions": int(self.pool.action_space.n),
+        }
 
     def close(self) -> None:
         self.pool.close()

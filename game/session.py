@@ -109,6 +109,9 @@ class Snapshot:
     value: float | None = None
     """V(s) of a dueling network"""
     epsilon: float = 0.0
+    epsilon_schedule: tuple[float, float, int] = (1.0, 0.05, 1)
+    """(start, end, decay steps) of the linear schedule"""
+    epsilon_override: bool = False
     controller: str = "agent"
     """who plays the showcase: "agent" or "human\""""
     score: float = 0.0
@@ -140,6 +143,8 @@ class SessionConfig:
     """settings over the game's preset, as ``main.py train --set`` takes them"""
     threads: int = 1
     """torch threads: one, beside the UI on two cores"""
+    checkpoint: str | None = None
+    """start from these weights (and their step count) instead of a new network"""
 
 
 # ---------------------------------------------------------------------- the worker's side
@@ -177,6 +182,9 @@ class Session:
         )
         if config.resume:
             self.trainer.restore()
+        elif config.checkpoint:
+            self.trainer.load_weights(config.checkpoint)
+        self.checkpoint: str | None = config.checkpoint
         self.stream = train_config.num_envs  # the showcase's replay stream
         self.showcase = spec.make_env("show")
         self.labels = action_labels(self.showcase)
@@ -188,7 +196,6 @@ class Session:
         self.paused = False
         self.fast = False
         self.running = True
-        self.checkpoint: str | None = None
         self.next_showcase = time.monotonic()
         self.last_fast_snapshot = 0.0
         self.pending_frames: list[np.ndarray] = _frames(self.showcase)
@@ -245,6 +252,7 @@ class Session:
 
     def snapshot(self, act, action: int, frames: list[np.ndarray]) -> Snapshot:
         trainer = self.trainer
+        config = trainer.config
         stats = trainer.statistics
         return Snapshot(
             frames=frames,
@@ -254,6 +262,8 @@ class Session:
             explored=bool(act.explored) and self.controller == "agent",
             value=None if act.value is None else float(np.asarray(act.value).reshape(-1)[0]),
             epsilon=trainer.epsilon,
+            epsilon_schedule=(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps),
+            epsilon_override=trainer.epsilon_override is not None,
             controller=self.controller,
             score=self.score,
             steps=trainer.steps,

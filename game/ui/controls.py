@@ -125,3 +125,50 @@ class HeldKeys:
             self.pressed.extend(sorted(self._stick - before))
             return True
         return False
+
+
+TAKEOVER_IDLE_S = 4.0  # seconds without input before the agent takes the controls back
+
+
+class TakeOver:
+    """Who plays the showcase game: the agent, or a person who pressed one of the game's keys.
+
+    Pressing a game key hands the controls to the person at once; they return to the agent after
+    ``idle_s`` seconds without any game input, or at once with :meth:`hand_back`.
+    """
+
+    def __init__(self, idle_s: float = TAKEOVER_IDLE_S):
+        self.idle_s = idle_s
+        self.human = False
+        self.idle = 0.0  # seconds since the person last touched a game key
+
+    def input(self) -> bool:
+        """A game key was pressed or is held; True when this takes the controls (it was the agent's)."""
+        self.idle = 0.0
+        taken = not self.human
+        self.human = True
+        return taken
+
+    def tick(self, dt: float, holding: bool) -> bool:
+        """Advance the idle clock; True when the controls just went back to the agent."""
+        if not self.human:
+            return False
+        if holding:
+            self.idle = 0.0
+            return False
+        self.idle += dt
+        if self.idle >= self.idle_s:
+            self.human = False
+            return True
+        return False
+
+    def hand_back(self) -> bool:
+        """Give the controls back now; True if a person had them."""
+        was = self.human
+        self.human = False
+        return was
+
+    @property
+    def seconds_left(self) -> float:
+        """Seconds until an idle person loses the controls."""
+        return max(0.0, self.idle_s - self.idle) if self.human else 0.0
