@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 EXIT_USAGE = 2  # bad input: an unknown game, a bad flag, no display
+DEFAULT_GAME = "catch"  # what the arcade shows learning when it opens
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("game", help="a game id from 'python main.py games' (e.g. catch, ALE/Pong-v5)")
     play.add_argument("--seed", type=int, default=None, help="seed of the first game (default: random)")
     play.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
+    arena = commands.add_parser("arena", help="watch an agent learn GAME live, and take over at any time")
+    arena.add_argument("game", nargs="?", default=DEFAULT_GAME, help=f"a game id (default {DEFAULT_GAME})")
+    arena.add_argument("--checkpoint", help="start from a trained checkpoint's weights")
+    arena.add_argument("--new", action="store_true", help="a new agent, even if this game has a saved one")
+    arena.add_argument("--run", metavar="RUN_DIR", help="where the agent is kept (default runs/arena-GAME)")
+    arena.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
     train = commands.add_parser("train", help="train an agent headless, with a progress bar")
     train.add_argument("game", nargs="?", help="a game id (optional with --resume)")
     train.add_argument("--steps", type=int, help="total agent steps (default: the game's preset)")
@@ -76,23 +83,30 @@ def list_games(kind: str | None) -> None:
 
 def run_window(args: argparse.Namespace) -> None:
     """Open the arcade window on the menu, or straight on a game."""
+    from game.catalog import find_game
     from game.ui.app import App, check_display
 
     check_display()
-    if args.command == "play":
-        from game.catalog import find_game
-
-        spec = find_game(args.game)  # before the window opens: a typo costs no window
+    game = getattr(args, "game", None) or DEFAULT_GAME
+    spec = find_game(game)  # before the window opens: a typo costs no window
     app = App(fullscreen=args.fullscreen)
-    app.open()
     if args.command == "play":
         from game.ui.scenes.play import PlayScene
 
+        app.open()
         app.run(PlayScene(app, spec, seed=args.seed))
-    else:
-        from game.ui.scenes.menu import MenuScene
+        return
+    from game.ui.arcade import Arcade
 
-        app.run(MenuScene(app))
+    arcade = Arcade(app)
+    worker = arcade.worker_for(
+        spec,
+        checkpoint=getattr(args, "checkpoint", None),
+        new=getattr(args, "new", False),
+        run_dir=getattr(args, "run", None),
+    )
+    app.open()
+    app.run(arcade.arena(spec, worker))
 
 
 def train(args: argparse.Namespace) -> int:

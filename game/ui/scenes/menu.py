@@ -1,6 +1,8 @@
-"""The arcade's front page: every game in the catalog, a preview of the chosen one, ENTER to play."""
+"""The arcade's front page: every game in the catalog, a preview, ENTER to watch it learn, P to play."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pygame
@@ -27,10 +29,17 @@ def _section(spec: GameSpec) -> str:
 
 
 class MenuScene:
-    """Choose a game with arrows, wheel, mouse or gamepad; ENTER (or A) plays it."""
+    """Choose a game with arrows, wheel, mouse or gamepad; ENTER (A) watches it learn, P (X) plays it."""
 
-    def __init__(self, app):
+    def __init__(
+        self,
+        app,
+        on_watch: Callable[[GameSpec], None] | None = None,
+        on_play: Callable[[GameSpec], None] | None = None,
+    ):
         self.app = app
+        self.on_watch = on_watch
+        self.on_play = on_play
         specs = list(catalog().values())
         self.rows: list[tuple[str, GameSpec | None]] = []  # (label, spec); spec None for headings
         for key, heading in SECTIONS:
@@ -56,9 +65,20 @@ class MenuScene:
         self.rested = 0.0
 
     def _play(self) -> None:
+        """A person plays the chosen game alone."""
+        if self.on_play is not None:
+            self.on_play(self.spec)
+            return
         from game.ui.scenes.play import PlayScene  # one scene per module; the menu leads to it
 
         self.app.switch(PlayScene(self.app, self.spec, on_exit=lambda: self.app.switch(self)))
+
+    def _watch(self) -> None:
+        """Watch an agent learn the chosen game (plays it yourself where no arena is wired)."""
+        if self.on_watch is None:
+            self._play()
+        else:
+            self.on_watch(self.spec)
 
     def handle_event(self, event: pygame.event.Event) -> None:
         if event.type == pygame.KEYDOWN:
@@ -75,6 +95,8 @@ class MenuScene:
             if event.key in moves:
                 self._move(moves[event.key])
             elif event.key in (pygame.K_RETURN, pygame.K_SPACE, pygame.K_KP_ENTER):
+                self._watch()
+            elif event.key == pygame.K_p:
                 self._play()
             elif event.key == pygame.K_ESCAPE:
                 self.app.quit()
@@ -84,7 +106,7 @@ class MenuScene:
             for rect, index in self.row_rects:
                 if rect.collidepoint(event.pos):
                     if self.choice == index:
-                        self._play()
+                        self._watch()
                     self.choice, self.rested = index, 0.0
         elif event.type == pygame.JOYDEVICEADDED:
             pygame.joystick.Joystick(event.device_index)
@@ -92,6 +114,8 @@ class MenuScene:
             self._move(-event.value[1])
         elif event.type == pygame.JOYBUTTONDOWN:
             if event.button == 0:
+                self._watch()
+            elif event.button == 2:
                 self._play()
             elif event.button == 1:
                 self.app.quit()
@@ -137,7 +161,7 @@ class MenuScene:
         self._draw_detail(surface, detail, size, small)
         draw_text(
             surface,
-            "UP/DOWN choose  ·  ENTER play  ·  F11 fullscreen  ·  ESC quit",
+            "UP/DOWN choose  ·  ENTER watch  ·  P play  ·  F11 fullscreen  ·  ESC quit",
             (w // 2, h - margin),
             small,
             theme.TEXT_DIM,
@@ -195,6 +219,5 @@ class MenuScene:
         else:
             waiting = "loading preview…" if preview is None else "no preview"
             draw_text(surface, waiting, area.center, small, theme.TEXT_DIM, "center")
-        draw_text(
-            surface, "ENTER to play", (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True
-        )
+        hint = "ENTER watch it learn  ·  P play it yourself" if self.on_watch else "ENTER to play"
+        draw_text(surface, hint, (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True)

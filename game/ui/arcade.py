@@ -1,0 +1,88 @@
+"""How the arcade's screens lead to one another: menu -> arena (watch it learn) or play (alone).
+
+Each game's arena agent lives in its own run directory (``runs/arena-GAME``), so coming back to
+a game continues the agent where it was, across restarts of the program.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from game.catalog import GameSpec
+from game.errors import UserError
+from game.session import SessionConfig, Worker
+
+ARENA_RUNS = Path("runs")  # parent of the arena's run directories
+
+
+def arena_run_dir(spec: GameSpec) -> Path:
+    slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
+    return ARENA_RUNS / f"arena-{slug}"
+
+
+def check_checkpoint(spec: GameSpec, path: str) -> None:
+    """Raise UserError (one sentence) unless ``path`` is a checkpoint this game can load."""
+    from agents.checkpoint import CheckpointError, load_checkpoint
+
+    env = spec.make_env("train")
+    try:
+        expected = {
+            "game_id": spec.id,
+            "observation_shape": list(env.observation_space.shape or ()),
+            "n_actions": int(env.action_space.n),
+        }
+    finally:
+        env.close()
+    try:
+        load_checkpoint(path, expected)
+    except CheckpointError as error:
+        raise UserError(str(error)) from error
+
+
+class Arcade:
+    """Builds the scenes and wires their exits: the arena and play both lead back to the menu."""
+
+    def __init__(self, app):
+        self.app = app
+        self._menu = None
+
+    def worker_for(
+        self, spec: GameSpec, checkpoint: str | None = None, new: bool = False, run_dir: str | None = None
+    ) -> Worker:
+        """A worker (not started) for ``spec``; it continues the saved agent unless told otherwise."""
+        if checkpoint:
+            check_checkpoint(spec, checkpoint)
+        folder = Path(run_dir) if run_dir else arena_run_dir(spec)
+        saved = (folder / "checkpoints" / "latest.pt").is_file()
+        if saved and (new or checkpoint) and not run_dir:
+            folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")  # keep the old agent
+            saved = False
+        resume = saved and not new and not checkpoint
+        return Worker(SessionConfig(spec.id, str(folder), resume=resume, checkpoint=checkpoint))
+
+    def arena(self, spec: GameSpec, worker: Worker | None = None):
+        from game.ui.scenes.arena import ArenaScene
+
+        return ArenaScene(self.app, spec, worker or self.worker_for(spec), on_exit=self.show_menu)
+
+    def play(self, spec: GameSpec):
+        from game.ui.scenes.play import PlayScene
+
+        return PlayScene(self.app, spec, on_exit=self.show_menu)
+
+    def menu(self):
+        from game.ui.scenes.menu import MenuScene
+
+        if self._menu is None:
+            self._menu = MenuScene(self.app, on_watch=self.watch, on_play=self.start_play)
+        return self._menu
+
+    def show_menu(self) -> None:
+        self.app.switch(self.menu())
+
+    def watch(self, spec: GameSpec) -> None:
+        self.app.switch(self.arena(spec))
+
+    def start_play(self, spec: GameSpec) -> None:
+        self.app.switch(self.play(spec))

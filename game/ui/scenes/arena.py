@@ -1,0 +1,336 @@
+"""The arena: watch the agent learn a game live, with its Q-values and epsilon, and take over at will.
+
+The learner runs in a worker process (game.session); this scene only draws its newest snapshot,
+plays the display frames at 60 a second, and turns keys into commands. Pressing one of the game's
+keys takes the controls; a few idle seconds (or TAB) hand them back.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+import pygame
+
+from game.catalog import GameSpec, action_labels, key_bindings
+from game.session import (
+    HandBack,
+    HumanAction,
+    OverrideEpsilon,
+    Pause,
+    Save,
+    SetSpeed,
+    Snapshot,
+    StepOnce,
+    TakeOver,
+    Worker,
+)
+from game.ui import theme
+from game.ui.controls import HeldKeys, KeyMap
+from game.ui.controls import TakeOver as TakeOverState
+from game.ui.widgets.frame import draw_frame
+from game.ui.widgets.gauge import EpsilonGauge
+from game.ui.widgets.plot import LinePlot
+from game.ui.widgets.qbars import QBars
+from game.ui.widgets.text import draw_banner, draw_panel, draw_text
+
+MAX_FRAME_BACKLOG = 8  # display frames queued before the oldest are skipped (keeps latency low)
+RESTART_AFTER_S = 2.0  # a crashed worker is restarted after its error has been on screen this long
+EPSILON_STEP = 0.05  # PAGE UP / PAGE DOWN change of the epsilon override
+AGREEMENT_WINDOW = 200  # person's moves over which "agent agrees with you" is measured
+
+HELP = [
+    ("game keys", "take the controls (the agent keeps advising)"),
+    ("TAB", "give the controls back to the agent"),
+    ("F2", "pause / resume learning (the agent keeps playing)"),
+    ("F3", "one learning step while paused"),
+    ("F4", "fast-forward: learn flat out / real time"),
+    ("PAGE UP / DOWN", "raise / lower epsilon (manual)"),
+    ("HOME", "epsilon back to its schedule"),
+    ("F5", "save a checkpoint"),
+    ("F11 / F12", "fullscreen / screenshot"),
+    ("F1 or ?", "this help"),
+    ("ESC", "leave (the agent is saved)"),
+]
+
+
+class ArenaScene:
+    """One game learning live, in a worker process."""
+
+    def __init__(self, app, spec: GameSpec, worker: Worker, on_exit: Callable[[], None] | None = None):
+        self.app = app
+        self.spec = spec
+        self.worker = worker
+        self.on_exit = on_exit
+        env = spec.make_env("show")
+        try:
+            self.labels = action_labels(env)
+            self.keymap = KeyMap(key_bindings(env))
+        finally:
+            env.close()
+        self.held = HeldKeys()
+        self.takeover = TakeOverState()
+        self.qbars = QBars(len(self.labels), self.labels)
+        self.gauge = EpsilonGauge()
+        self.returns = LinePlot("episode return", average_window=20)
+        self.losses = LinePlot(
+            "loss",
+            average_window=10,
+            x_label="step",
+            log_scale=True,
+            empty_text="waiting for the first update…",
+        )
+        self.snapshot: Snapshot | None = None
+        self.frames: deque[np.ndarray] = deque()
+        self.frame: np.ndarray | None = None
+        self.fast = False
+        self.paused = False
+        self.help = False
+        self.error: Snapshot | None = None
+        self.error_for = 0.0
+        self.agreement: deque[bool] = deque(maxlen=AGREEMENT_WINDOW)
+        self.episodes_seen = 0
+        self.last_loss_step = -1
+        self.sent_action: int | None = None  # the person's action the worker last heard of
+        if not worker.alive:
+            worker.start()
+
+    # ------------------------------------------------------------------ input
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN and self._arena_key(event):
+            return
+        if event.type == pygame.JOYBUTTONDOWN and event.button in (6, 7):  # BACK / START
+            self._command_key(pygame.K_TAB if event.button == 6 else pygame.K_F2)
+            return
+        if self.held.handle_event(event):
+            pressed = [k for k in self.held.pressed if self.keymap.is_game_key(k) or k in ("space", "return")]
+            if pressed and event.type in (
+                pygame.KEYDOWN,
+                pygame.JOYBUTTONDOWN,
+                pygame.JOYHATMOTION,
+                pygame.JOYAXISMOTION,
+            ):
+                if self.takeover.input():
+                    self.worker.send(TakeOver())
+                    self.sent_action = None
+                self._send_human_action()
+
+    def _arena_key(self, event: pygame.event.Event) -> bool:
+        """Keys of the arena itself (never the game's); True when the key was one."""
+        if event.key == pygame.K_ESCAPE:
+            if self.help:
+                self.help = False
+            else:
+                self._leave()
+            return True
+        if event.key == pygame.K_F1 or event.unicode == "?":
+            self.help = not self.help
+            return True
+        return self._command_key(event.key)
+
+    def _command_key(self, key: int) -> bool:
+        if key == pygame.K_TAB:
+            if self.takeover.hand_back():
+                self.worker.send(HandBack())
+        elif key == pygame.K_F2:
+            self.paused = not self.paused
+            self.worker.send(Pause(self.paused))
+        elif key == pygame.K_F3:
+            self.worker.send(StepOnce())
+        elif key == pygame.K_F4:
+            self.fast = not self.fast
+            self.worker.send(SetSpeed(self.fast))
+            self.frames.clear()
+        elif key in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
+            now = self.snapshot.epsilon if self.snapshot else 0.1
+            delta = EPSILON_STEP if key == pygame.K_PAGEUP else -EPSILON_STEP
+            self.worker.send(OverrideEpsilon(float(np.clip(round(now + delta, 2), 0.0, 1.0))))
+        elif key == pygame.K_HOME:
+            self.worker.send(OverrideEpsilon(None))
+        elif key == pygame.K_F5:
+            self.worker.send(Save())
+            self.app.notify("Saving a checkpoint…")
+        else:
+            return False
+        return True
+
+    def _send_human_action(self) -> None:
+        """Tell the worker what the person holds, when it changed."""
+        action = self.keymap.action_for(self.held.held)
+        action = self.keymap.noop if action is None else action
+        if action is not None and action != self.sent_action:
+            self.sent_action = action
+            self.worker.send(HumanAction(int(action)))
+
+    def _leave(self) -> None:
+        if self.on_exit is not None:
+            self.on_exit()
+        else:
+            self.app.quit()
+
+    def close(self) -> None:
+        self.worker.stop()
+
+    # ------------------------------------------------------------------ update
+
+    def update(self, dt: float) -> None:
+        self.held.take_pressed()
+        if self.takeover.human:
+            holding = self.keymap.action_for(self.held.held) not in (None, self.keymap.noop)
+            self._send_human_action()
+            if self.takeover.tick(dt, holding):
+                self.worker.send(HandBack())
+        self._take_snapshots()
+        if self.error is not None:
+            self.error_for += dt
+            if self.error_for >= RESTART_AFTER_S:
+                self._restart()
+        elif not self.worker.alive and self.snapshot is not None:
+            self.error = Snapshot(error="The learner stopped without a word.")
+            self.error_for = 0.0
+        if self.frames:
+            while len(self.frames) > MAX_FRAME_BACKLOG:
+                self.frames.popleft()
+            self.frame = self.frames.popleft()
+
+    def _take_snapshots(self) -> None:
+        snapshot = self.worker.poll()
+        if snapshot is None:
+            return
+        if snapshot.error is not None:
+            self.error, self.error_for = snapshot, 0.0
+            return
+        self.frames.extend(snapshot.frames)
+        if snapshot.q_values is not None:
+            human = snapshot.controller == "human"
+            self.qbars.update(
+                snapshot.q_values,
+                snapshot.action,
+                snapshot.greedy_action,
+                snapshot.explored,
+                value=snapshot.value,
+                human=human,
+            )
+            if human:
+                self.agreement.append(snapshot.greedy_action == snapshot.action)
+            else:
+                self.gauge.update(
+                    snapshot.epsilon,
+                    snapshot.explored,
+                    snapshot.steps,
+                    snapshot.epsilon_schedule,
+                    override=snapshot.epsilon_override,
+                )
+        new = snapshot.episodes - self.episodes_seen
+        if new > 0 and snapshot.recent_returns:
+            for ret in snapshot.recent_returns[-min(new, len(snapshot.recent_returns)) :]:
+                self.returns.append(snapshot.episodes, ret)
+        self.episodes_seen = snapshot.episodes
+        if snapshot.loss is not None and snapshot.steps != self.last_loss_step:
+            self.losses.append(snapshot.steps, snapshot.loss)
+            self.last_loss_step = snapshot.steps
+        self.snapshot = snapshot
+
+    def _restart(self) -> None:
+        self.worker.restart()
+        self.app.notify("The learner was restarted from its last checkpoint.")
+        self.error = None
+        self.snapshot = None
+        self.frames.clear()
+        self.takeover.hand_back()
+        self.paused = self.fast = False
+
+    # ------------------------------------------------------------------ drawing
+
+    def draw(self, surface: pygame.Surface) -> None:
+        w, h = surface.get_size()
+        surface.fill(theme.BACKGROUND)
+        bar = max(40, h // 14)
+        size = theme.text_size(h, 0.04)
+        small = theme.text_size(h, 0.026)
+        top = pygame.Rect(0, 0, w, bar)
+        draw_panel(surface, top)
+        title = f"{self.spec.title}  ·  Atari 2600" if self.spec.kind == "atari" else self.spec.title
+        draw_text(surface, title, (bar // 2, bar // 2), size, theme.TEXT, "midleft", bold=True)
+        self._draw_who(surface, top, size)
+
+        side_w = max(260, int(w * 0.36))
+        game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
+        side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
+        if self.frame is not None:
+            draw_frame(surface, self.frame, game_area, self.spec.pixel_aspect)
+        else:
+            draw_text(surface, "starting the learner…", game_area.center, size, theme.TEXT_DIM, "center")
+        self._draw_side(surface, side, small)
+
+        bottom = pygame.Rect(0, h - bar, w, bar)
+        draw_panel(surface, bottom)
+        draw_text(surface, self._status_line(), (bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midleft")
+        draw_text(
+            surface, "F1 help  ·  ESC leave", (w - bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midright"
+        )
+        if self.error is not None:
+            first = (self.error.error or "").splitlines()[0][:120]
+            draw_banner(
+                surface,
+                ["THE LEARNER STOPPED", first, "restarting from the last checkpoint…"],
+                size * 2,
+                theme.BAD,
+            )
+        if self.help:
+            self._draw_help(surface, size)
+
+    def _draw_who(self, surface: pygame.Surface, top: pygame.Rect, size: int) -> None:
+        if self.takeover.human:
+            share = (
+                f"  ·  agent agrees with you {100 * np.mean(self.agreement):.0f}%" if self.agreement else ""
+            )
+            text, color = f"YOU ARE PLAYING{share}  ·  TAB hands back", theme.ACCENT
+        else:
+            text, color = "THE AGENT IS PLAYING  ·  press a game key to take over", theme.GOOD
+        mode = "  ·  FAST" if self.fast else ""
+        mode += "  ·  LEARNING PAUSED" if self.paused else ""
+        draw_text(
+            surface,
+            text + mode,
+            (top.right - top.height // 2, top.centery),
+            size * 3 // 4,
+            color,
+            "midright",
+            bold=True,
+        )
+
+    def _draw_side(self, surface: pygame.Surface, side: pygame.Rect, small: int) -> None:
+        q_h = int(side.height * 0.42)
+        gauge_h = int(side.height * 0.2)
+        plot_h = (side.height - q_h - gauge_h) // 2
+        self.qbars.draw(surface, pygame.Rect(side.x, side.y, side.width, q_h))
+        self.gauge.draw(surface, pygame.Rect(side.x, side.y + q_h, side.width, gauge_h))
+        self.returns.draw(surface, pygame.Rect(side.x, side.y + q_h + gauge_h, side.width, plot_h))
+        self.losses.draw(surface, pygame.Rect(side.x, side.y + q_h + gauge_h + plot_h, side.width, plot_h))
+
+    def _status_line(self) -> str:
+        s = self.snapshot
+        if s is None:
+            return "waiting for the learner…"
+        checkpoint = f"  ·  checkpoint {s.checkpoint}" if s.checkpoint else ""
+        return (
+            f"score {s.score:g}  ·  steps {s.steps:,}  ·  episodes {s.episodes:,}  ·  "
+            f"{s.steps_per_second:,.0f} steps/s  ·  updates {s.updates:,}{checkpoint}"
+        )
+
+    def _draw_help(self, surface: pygame.Surface, size: int) -> None:
+        w, h = surface.get_size()
+        shade = pygame.Surface((w, h), pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 200))
+        surface.blit(shade, (0, 0))
+        line = int(size * 1.3)
+        y = h // 2 - line * (len(HELP) + 2) // 2
+        draw_text(surface, "CONTROLS", (w // 2, y), size * 3 // 2, theme.ACCENT, "midtop", bold=True)
+        y += line * 2
+        for key, what in HELP:
+            draw_text(surface, key, (w // 2 - size, y), size, theme.TEXT, "topright", bold=True)
+            draw_text(surface, what, (w // 2 + size, y), size, theme.TEXT_DIM, "topleft")
+            y += line

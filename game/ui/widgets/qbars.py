@@ -1,0 +1,461 @@
+"""The network's Q-value head as bars: one row per action, the chosen one marked, on a scale that holds still.
+
+Green is always the network's greedy pick, purple a random (exploring) move, gold a person's move.
+The tag style and the explore colour are shared with the epsilon gauge.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pygame
+
+from game.ui import theme
+
+HISTORY_LEN = 120  # snapshots of Q-values kept per action for the sparklines
+SCALE_SHRINK = 0.02  # share of the gap the scale closes per update when the values use less of it
+SCALE_HEADROOM = 0.08  # share of the range kept free beyond the extremes, so small moves never rescale
+MIN_SPAN_ABS = 0.05  # smallest scale range, so near-equal values are not blown up into noise
+MIN_SPAN_REL = 0.02  # ... or this share of the largest |Q|, whichever is larger
+MIN_BAR_PX = 3  # the smallest Q still shows a stub, so every action visibly has a bar
+
+GLYPH_PX_PER_SIZE = 0.69  # height of the default font's glyphs per pixel of font size
+FLOOR_GLYPH_PX = 8  # labels never shrink below this; tighter rows clip their text instead of overlapping
+TITLE_SHARE = 0.075  # title glyph height as a share of the rect height
+TITLE_CAP_PX = 30  # ... up to this
+ROW_TEXT_SHARE = 0.85  # label line height as a share of the row height (labels are capitals: no descenders)
+ROW_TEXT_CAP_SHARE = 0.1  # ... and at most this share of the rect height (or the title's, if larger)
+BAR_SHARE = 0.7  # bar thickness as a share of the row height
+BAR_CAP = 1.3  # ... and at most this many label heights, so few actions give slim bars, not slabs
+ROW_PITCH_CAP = 2.8  # rows sit at most this many label heights apart; the block is centred below that
+TAG_SHARE = 0.72  # tag text height relative to the labels
+LABEL_SHARE = 0.3  # widest the label column may be, as a share of the rect width
+SPARK_SHARE = 0.22  # sparkline column width as a share of the rect width
+SPARK_MIN_W = 220  # narrower rects drop the sparklines
+VALUE_ROW_SHARE = 0.7  # the V(s) row's height relative to an action row
+
+GREEDY = theme.GOOD  # the network's own pick
+EXPLORE = (190, 120, 255)  # a random, exploring move
+HUMAN = theme.ACCENT  # a person's move in take-over
+BAR = (66, 80, 122)  # every other action
+TRACK = (19, 23, 37)  # the empty part of a bar
+PANEL_FILL = (22, 26, 41)  # widget background (a shade under theme.PANEL)
+ZERO_LINE = (120, 130, 160)  # where Q = 0 falls on the scale
+VALUE_COLOR = theme.INFO  # V(s) of a dueling network
+
+
+# ---------------------------------------------------------------------- helpers shared by the overlays
+
+
+def font_px(glyph_px: float) -> int:
+    """The font size whose glyphs are ``glyph_px`` tall (floored so text stays readable)."""
+    return round(max(FLOOR_GLYPH_PX, glyph_px) / GLYPH_PX_PER_SIZE)
+
+
+def draw_card(surface: pygame.Surface, rect: pygame.Rect) -> int:
+    """The rounded panel behind a widget; returns the padding its content should keep."""
+    radius = max(4, min(rect.height, rect.width) // 18)
+    pygame.draw.rect(surface, PANEL_FILL, rect, border_radius=radius)
+    pygame.draw.rect(surface, theme.PANEL_EDGE, rect, width=1, border_radius=radius)
+    return max(5, min(rect.height, rect.width) // 28)
+
+
+def elide(text: str, font: pygame.font.Font, width: int) -> str:
+    """``text``, cut with an ellipsis so it fits in ``width`` pixels."""
+    if font.size(text)[0] <= width:
+        return text
+    while text and font.size(text + "…")[0] > width:
+        text = text[:-1]
+    return text + "…" if text else ""
+
+
+def draw_tag(surface: pygame.Surface, text: str, anchor: str, pos: tuple[int, int], size_px: int,
+             color: tuple[int, int, int]) -> pygame.Rect:
+    """A small rounded label ("RANDOM", "OVERRIDE") placed by the named anchor of its rect."""
+    image = theme.font(size_px, True).render(text, True, color)
+    pad_x, pad_y = max(3, image.get_height() // 3), max(1, image.get_height() // 8)
+    rect = image.get_rect().inflate(2 * pad_x, 2 * pad_y)
+    setattr(rect, anchor, pos)
+    pygame.draw.rect(surface, TRACK, rect, border_radius=rect.height // 2)
+    pygame.draw.rect(surface, color, rect, width=1, border_radius=rect.height // 2)
+    surface.blit(image, image.get_rect(center=rect.center))
+    return rect
+
+
+def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
+    """The colour ``t`` of the way from ``a`` to ``b``."""
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
+
+
+def compact(n: float) -> str:
+    """A step count the way a caption says it: 950, 12k, 1.5M."""
+    n = float(n)
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{n:.0f}"
+
+
+def draw_polyline(surface: pygame.Surface, color, points: list[tuple[float, float]], width: int = 1) -> None:
+    """An anti-aliased line through ``points`` (at least two)."""
+    if len(points) < 2:
+        return
+    if width <= 1:
+        pygame.draw.aalines(surface, color, False, points)
+        return
+    for a, b in itertools.pairwise(points):
+        pygame.draw.aaline(surface, color, a, b, width)
+
+
+# ---------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Row:
+    """Where one row of the widget goes, and the label it shows."""
+
+    text: str
+    """the label as drawn (elided when too long)"""
+    row: pygame.Rect
+    label: pygame.Rect
+    value: pygame.Rect
+    track: pygame.Rect
+    """the bar's full-length track; the bar grows from its left edge"""
+    spark: pygame.Rect | None
+    """the history sparkline (None when the rect is too narrow)"""
+
+
+@dataclass(frozen=True)
+class QBarsLayout:
+    """The rects of a QBars drawn into a given rect."""
+
+    title: pygame.Rect
+    rows: list[Row]
+    """one per action, top to bottom"""
+    value_row: Row | None
+    """V(s), when the network is dueling"""
+    text_px: int
+    """font size of the labels and values"""
+    title_px: int
+
+
+# ---------------------------------------------------------------------- the widget
+
+
+class QBars:
+    """Q-value bars with chosen / greedy / random / human marks, a stable scale and per-action history."""
+
+    def __init__(self, n_actions: int, labels: list[str] | None = None):
+        assert n_actions >= 1, n_actions
+        labels = list(labels or [])
+        self.n_actions = n_actions
+        self.labels = [str(s) for s in labels[:n_actions]] + [f"A{i}" for i in range(len(labels), n_actions)]
+        self.q = np.zeros(n_actions)
+        self.chosen = 0
+        self.greedy = 0
+        self.explored = False
+        self.human = False
+        self.value: float | None = None
+        self.updates = 0
+        self.lo, self.hi = -MIN_SPAN_ABS / 2, MIN_SPAN_ABS / 2
+        self._history = np.full((HISTORY_LEN, n_actions + 1), np.nan)  # last column: V(s)
+        self._head = 0
+        self._layout: tuple[tuple, QBarsLayout] | None = None
+        self._images: dict[tuple, pygame.Surface] = {}  # rendered texts, reused across frames
+
+    # ------------------------------------------------------------------ state
+
+    def update(self, q_values, chosen: int, greedy: int, explored: bool, value: float | None = None,
+               human: bool = False) -> None:
+        """Take one new snapshot of the Q-head: its values, the action taken and the network's best."""
+        q = np.asarray(q_values, dtype=np.float64).reshape(-1)
+        assert q.shape == (self.n_actions,), (q.shape, self.n_actions)
+        self.q = q
+        self.chosen, self.greedy = int(chosen), int(greedy)
+        self.explored, self.human = bool(explored) and not human, bool(human)
+        self.value = None if value is None else float(value)
+        self._rescale(q if self.value is None else np.append(q, self.value))
+        self._history[self._head, :-1] = q
+        self._history[self._head, -1] = np.nan if self.value is None else self.value
+        self._head = (self._head + 1) % HISTORY_LEN
+        self.updates += 1
+
+    def _rescale(self, values: np.ndarray) -> None:
+        """Expand at once to take in a value off the scale; contract slowly when the values use less of it."""
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return
+        vmin, vmax = float(finite.min()), float(finite.max())
+        if self.updates == 0:
+            room = SCALE_HEADROOM * (vmax - vmin)
+            self.lo, self.hi = vmin - room, vmax + room
+        else:
+            room = SCALE_HEADROOM * (self.hi - self.lo)
+            if vmin < self.lo:
+                self.lo = vmin - room
+            elif vmin - room > self.lo:
+                self.lo += SCALE_SHRINK * (vmin - room - self.lo)
+            if vmax > self.hi:
+                self.hi = vmax + room
+            elif vmax + room < self.hi:
+                self.hi += SCALE_SHRINK * (vmax + room - self.hi)
+        min_span = max(MIN_SPAN_ABS, MIN_SPAN_REL * max(abs(vmin), abs(vmax)))
+        if self.hi - self.lo < min_span:
+            mid = (self.hi + self.lo) / 2
+            self.lo, self.hi = mid - min_span / 2, mid + min_span / 2
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """The value range the bars span now: (left edge, right edge)."""
+        return self.lo, self.hi
+
+    def history(self, with_value: bool = False) -> np.ndarray:
+        """Past Q-values, oldest first: (snapshots, n_actions), at most HISTORY_LEN rows (+ V(s) column)."""
+        rows = min(self.updates, HISTORY_LEN)
+        past = np.roll(self._history, -self._head, axis=0)[HISTORY_LEN - rows :]
+        return past if with_value else past[:, :-1]
+
+    def _to_unit(self, values: np.ndarray) -> np.ndarray:
+        """Values -> 0..1 across the scale (clipped; NaN stays NaN)."""
+        return np.clip((np.asarray(values, dtype=np.float64) - self.lo) / (self.hi - self.lo), 0.0, 1.0)
+
+    def bar_lengths(self, width_px: int) -> np.ndarray:
+        """Each action's bar length in pixels on a track ``width_px`` wide: a larger Q gives a longer bar."""
+        stub = min(MIN_BAR_PX, width_px)
+        unit = np.nan_to_num(self._to_unit(self.q), nan=0.0)
+        return stub + unit * (width_px - stub)
+
+    # ------------------------------------------------------------------ layout
+
+    def layout(self, rect: pygame.Rect) -> QBarsLayout:
+        """Where the title, every row, label, value, bar and sparkline go inside ``rect``."""
+        # The value column fits the scale's ends, so it moves only when the scale does.
+        value_texts = [f"{self.lo:.2f}", f"{self.hi:.2f}", "-0.00"]
+        key = (tuple(rect), self.value is not None, max(len(t) for t in value_texts))
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, self._fit(pygame.Rect(rect), value_texts))
+        return self._layout[1]
+
+    def _fit(self, rect: pygame.Rect, value_texts: list[str]) -> QBarsLayout:
+        pad = max(5, min(rect.height, rect.width) // 28)
+        inner = rect.inflate(-2 * pad, -2 * pad)
+        title_glyph = min(TITLE_CAP_PX, max(FLOOR_GLYPH_PX + 1, rect.height * TITLE_SHARE), inner.width / 14)
+        title_px = font_px(title_glyph)
+        title_h = theme.font(title_px, True).get_height()
+        title = pygame.Rect(inner.x, inner.y, inner.width, title_h)
+
+        body = pygame.Rect(inner.x, title.bottom + max(2, pad // 2), inner.width, 0)
+        body.height = inner.bottom - body.y
+        units = self.n_actions + (VALUE_ROW_SHARE if self.value is not None else 0.0)
+        row_h = body.height / units
+        glyph_cap = min(TITLE_CAP_PX, max(title_glyph, rect.height * ROW_TEXT_CAP_SHARE))
+        glyph = max(FLOOR_GLYPH_PX, min(row_h * ROW_TEXT_SHARE, glyph_cap))
+        row_cap = glyph / ROW_TEXT_SHARE * 1.5  # tall rects space rows out instead of fattening bars
+        gap = max(0.0, row_h - row_cap)
+        row_h -= gap
+        gap = min(gap, max(0.0, glyph * ROW_PITCH_CAP - row_h))
+        spare = body.height - units * (row_h + gap)
+
+        # Labels shrink to their column, never below the floor; longer ones are cut.
+        label_w_cap = int(inner.width * LABEL_SHARE)
+        text_px, floor_px = font_px(glyph), font_px(FLOOR_GLYPH_PX)
+        while True:
+            font = theme.font(text_px)
+            widest = max(font.size(s)[0] for s in [*self.labels, "V(s)"])
+            if widest <= label_w_cap or text_px <= floor_px:
+                break
+            text_px = max(floor_px, text_px - max(1, text_px // 10))
+        label_w = min(widest, label_w_cap)
+        value_w = max(font.size(s)[0] for s in value_texts)
+        col_gap = max(4, pad)
+        spark_w = int(inner.width * SPARK_SHARE) if inner.width >= SPARK_MIN_W else 0
+
+        def row_at(top: float, height: float, text: str) -> Row:
+            row = pygame.Rect(inner.x, round(top), inner.width, max(1, round(top + height) - round(top)))
+            label = pygame.Rect(row.x, row.y, label_w, row.height)
+            value = pygame.Rect(label.right + col_gap, row.y, value_w, row.height)
+            bar_h = max(2, round(min(row.height * BAR_SHARE, glyph * BAR_CAP)))
+            right = row.right - (spark_w + col_gap if spark_w else 0)
+            track = pygame.Rect(value.right + col_gap, 0, max(1, right - value.right - col_gap), bar_h)
+            track.centery = row.centery
+            spark = pygame.Rect(right + col_gap, track.y, spark_w, bar_h) if spark_w else None
+            return Row(elide(text, font, label_w), row, label, value, track, spark)
+
+        top = body.y + gap / 2 + spare / 2
+        rows = []
+        for name in self.labels:
+            rows.append(row_at(top, row_h, name))
+            top += row_h + gap
+        value_row = None
+        if self.value is not None:
+            value_row = row_at(top, row_h * VALUE_ROW_SHARE, "V(s)")
+        return QBarsLayout(title, rows, value_row, text_px, title_px)
+
+    @staticmethod
+    def _value_text(v: float) -> str:
+        return f"{v:.2f}"  # a diverged network shows "nan" / "inf" as such
+
+    # ------------------------------------------------------------------ drawing
+
+    def marks(self) -> list[tuple[tuple[int, int, int], tuple[int, int, int] | None, str | None]]:
+        """Per action: (bar colour, outline colour or None, tag or None) for the current snapshot."""
+        marks = []
+        for a in range(self.n_actions):
+            fill, outline, tag = BAR, None, None
+            if self.updates == 0:
+                marks.append((fill, outline, tag))
+                continue
+            is_chosen, is_greedy = a == self.chosen, a == self.greedy
+            if self.human:
+                if is_chosen:
+                    fill, tag = HUMAN, "YOU"
+                if is_greedy:
+                    outline, tag = GREEDY, "YOU + AGENT" if is_chosen else "AGENT"
+            elif is_chosen and self.explored:  # a random draw, which may happen to pick the best
+                fill, tag = EXPLORE, "RANDOM"
+                outline = GREEDY if is_greedy else None
+            elif is_chosen:
+                fill, tag = GREEDY, "GREEDY"
+            elif is_greedy:
+                outline, tag = GREEDY, "BEST"
+            marks.append((fill, outline, tag))
+        return marks
+
+    def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
+        """Draw the bars into ``rect`` (sized from it: any height from ~150 px up)."""
+        rect = pygame.Rect(rect)
+        draw_card(surface, rect)
+        lay = self.layout(rect)
+        self._draw_title(surface, lay)
+        font = theme.font(lay.text_px)
+        marks = self.marks()
+        lengths = self.bar_lengths(lay.rows[0].track.width)
+        sparks = self._spark_lines(lay)
+        for a, row in enumerate(lay.rows):
+            fill, outline, tag = marks[a]
+            picked = fill is not BAR or outline is not None
+            text_color = theme.TEXT if picked else theme.TEXT_DIM
+            if fill is not BAR:
+                pygame.draw.rect(surface, blend(PANEL_FILL, fill, 0.14), row.row.inflate(4, 0),
+                                 border_radius=max(2, row.row.height // 4))
+            if row.row.height >= font.get_height() - 2:  # rows too thin to read keep their bars only
+                clip = surface.get_clip()
+                surface.set_clip(row.row.clip(clip))  # a glyph's edge may not reach into the next row
+                image = self._text(row.text, lay.text_px, text_color)
+                surface.blit(image, image.get_rect(midleft=row.label.midleft))
+                value = "-" if self.updates == 0 else self._value_text(self.q[a])
+                image = self._text(value, lay.text_px, fill if fill is not BAR else text_color)
+                surface.blit(image, image.get_rect(midright=row.value.midright))
+                surface.set_clip(clip)
+            self._draw_bar(surface, row.track, lengths[a] if self.updates else 0, fill, outline)
+            if row.spark is not None:
+                self._draw_spark(surface, row.spark, sparks[a], fill if fill is not BAR else theme.TEXT_DIM)
+            if tag is not None:
+                self._draw_tag_in(surface, row.track, tag, outline if fill is BAR else fill, lay.text_px)
+        if lay.value_row is not None and self.value is not None:
+            self._draw_value_row(surface, lay.value_row, lay.text_px, sparks[-1])
+        self._draw_zero_line(surface, lay)
+
+    def _draw_title(self, surface: pygame.Surface, lay: QBarsLayout) -> None:
+        image = self._text("Q-VALUES", lay.title_px, theme.TEXT, bold=True)
+        surface.blit(image, image.get_rect(midleft=lay.title.midleft))
+        small_px = max(font_px(FLOOR_GLYPH_PX), lay.title_px * 3 // 4)
+        small = theme.font(small_px)
+        if self.updates == 0:
+            legend = [(None, "waiting for the agent…")]
+        elif self.human:
+            legend = [(HUMAN, "you"), (GREEDY, "agent's choice")]
+        else:
+            legend = [(GREEDY, "greedy"), (EXPLORE, "random")]
+        x = lay.title.right
+        need = sum(small.size(t)[0] + small.get_height() * 2 for _, t in legend)
+        if need > lay.title.width - image.get_width() - 8:
+            return
+        for color, text in reversed(legend):
+            label = self._text(text, small_px, theme.TEXT_DIM)
+            x -= label.get_width()
+            surface.blit(label, label.get_rect(midleft=(x, lay.title.centery)))
+            if color is not None:
+                side = small.get_height() * 3 // 5
+                x -= side + side // 2
+                pygame.draw.rect(surface, color, (x, lay.title.centery - side // 2, side, side),
+                                 border_radius=max(1, side // 4))
+            x -= small.get_height()
+
+    def _draw_bar(self, surface: pygame.Surface, track: pygame.Rect, length: float, fill, outline) -> None:
+        radius = track.height // 3
+        pygame.draw.rect(surface, TRACK, track, border_radius=radius)
+        if length <= 0:
+            return
+        bar = pygame.Rect(track.x, track.y, max(1, round(length)), track.height)
+        pygame.draw.rect(surface, fill, bar, border_radius=radius)
+        if outline is not None:
+            pygame.draw.rect(surface, outline, bar.inflate(2, 2), width=max(2, track.height // 8),
+                             border_radius=radius + 1)
+
+    def _draw_tag_in(self, surface: pygame.Surface, track: pygame.Rect, tag: str, color,
+                     text_px: int) -> None:
+        size = max(font_px(FLOOR_GLYPH_PX), round(text_px * TAG_SHARE))
+        if theme.font(size, True).size(tag)[0] > 0.8 * track.width:
+            return  # a narrow track keeps the colour code only
+        draw_tag(surface, tag, "midright", (track.right - 2, track.centery), size, color)
+
+    def _text(self, text: str, size_px: int, color, bold: bool = False) -> pygame.Surface:
+        """``text`` rendered once and reused while it stays on screen."""
+        key = (text, size_px, color, bold)
+        if key not in self._images:
+            if len(self._images) > 4 * self.n_actions + 64:
+                self._images.clear()
+            self._images[key] = theme.font(size_px, bold).render(text, True, color)
+        return self._images[key]
+
+    def _spark_lines(self, lay: QBarsLayout) -> list[list[list[float]]]:
+        """Per action and for V(s): the points of its history line in its sparkline rect (all at once)."""
+        spark = lay.rows[0].spark
+        values = self.history(with_value=True)
+        if spark is None or len(values) < 2:
+            return [[] for _ in range(self.n_actions + 1)]
+        xs = spark.right - 1 - np.arange(len(values))[::-1] * (spark.width - 1) / (HISTORY_LEN - 1)
+        ys = (spark.height - 1) * (1 - self._to_unit(values))  # offsets from each row's spark top
+        tops = [row.spark.y for row in lay.rows] + [lay.value_row.spark.y if lay.value_row else 0]
+        lines = []
+        for column, top in enumerate(tops):
+            finite = np.isfinite(ys[:, column])
+            lines.append(np.column_stack([xs[finite], ys[finite, column] + top]).tolist())
+        return lines
+
+    def _draw_spark(self, surface: pygame.Surface, rect: pygame.Rect, points: list[list[float]],
+                    color) -> None:
+        pygame.draw.rect(surface, TRACK, rect, border_radius=rect.height // 3)
+        if self.lo < 0 < self.hi:
+            y0 = rect.bottom - 1 - float(self._to_unit(0.0)) * (rect.height - 1)
+            pygame.draw.line(surface, blend(TRACK, ZERO_LINE, 0.5), (rect.x, y0), (rect.right - 1, y0))
+        draw_polyline(surface, color, points)
+
+    def _draw_value_row(self, surface: pygame.Surface, row: Row, text_px: int,
+                        spark: list[list[float]]) -> None:
+        image = self._text(row.text, text_px, VALUE_COLOR)
+        surface.blit(image, image.get_rect(midleft=row.label.midleft))
+        image = self._text(self._value_text(self.value), text_px, VALUE_COLOR)
+        surface.blit(image, image.get_rect(midright=row.value.midright))
+        thin = row.track.inflate(0, -row.track.height // 2)
+        pygame.draw.rect(surface, TRACK, thin, border_radius=thin.height // 2)
+        x = thin.x + float(self._to_unit(self.value)) * (thin.width - 1) if np.isfinite(self.value) else None
+        if x is not None:
+            pygame.draw.rect(surface, VALUE_COLOR, (thin.x, thin.y, max(1, round(x - thin.x)), thin.height),
+                             border_radius=thin.height // 2)
+        if row.spark is not None:
+            self._draw_spark(surface, row.spark, spark, VALUE_COLOR)
+
+    def _draw_zero_line(self, surface: pygame.Surface, lay: QBarsLayout) -> None:
+        """A dashed line where Q = 0 falls, when the scale spans it."""
+        if not (self.lo < 0 < self.hi) or self.updates == 0:
+            return
+        track = lay.rows[0].track
+        x = track.x + float(self._to_unit(0.0)) * (track.width - 1)
+        bottom = (lay.value_row or lay.rows[-1]).track.bottom
+        dash = max(2, lay.rows[0].row.height // 5)
+        for y in range(track.y - 2, bottom + 2, 2 * dash):
+            pygame.draw.line(surface, ZERO_LINE, (x, y), (x, min(y + dash, bottom + 2)))

@@ -1,0 +1,92 @@
+"""The arena scene with a real worker process, under SDL's dummy driver."""
+
+import time
+
+import numpy as np
+import pygame
+import pytest
+
+from game.catalog import find_game
+from game.ui.app import App
+from game.ui.arcade import Arcade
+from game.ui.controls import TakeOver
+from game.ui.scenes.arena import ArenaScene
+
+WAIT_S = 90  # a spawned worker imports torch and gymnasium first
+
+
+def test_takeover_state_machine():
+    state = TakeOver(idle_s=2.0)
+    assert not state.human
+    assert state.input() is True and state.human
+    assert state.input() is False, "already the person's"
+    assert state.tick(1.5, holding=False) is False and state.human
+    assert state.tick(1.0, holding=True) is False and state.idle == 0.0, "a held key is input"
+    assert state.tick(1.9, holding=False) is False
+    assert state.tick(0.2, holding=False) is True and not state.human, "idle long enough: back to the agent"
+    state.input()
+    assert state.hand_back() is True and not state.human
+    assert state.hand_back() is False
+
+
+@pytest.fixture
+def app():
+    window = App(size=(1280, 800))
+    window.open()
+    yield window
+    window.close()
+
+
+def frames_until(app: App, scene: ArenaScene, predicate, timeout: float = WAIT_S) -> None:
+    app.scene = scene
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.step(1 / 60)
+        assert scene.error is None, scene.error.traceback
+        if predicate():
+            return
+        time.sleep(1 / 120)
+    raise AssertionError("the arena did not get there in time")
+
+
+def key(kind: int, code: int) -> None:
+    pygame.event.post(pygame.event.Event(kind, key=code, mod=0, unicode="", scancode=0))
+
+
+@pytest.mark.slow
+def test_arena_watches_takes_over_hands_back_and_restarts_a_dead_worker(app, tmp_path):
+    spec = find_game("catch")
+    arcade = Arcade(app)
+    worker = arcade.worker_for(spec, run_dir=str(tmp_path / "run"))
+    scene = arcade.arena(spec, worker)
+    scene.takeover.idle_s = 1.0
+    try:
+        frames_until(app, scene, lambda: scene.snapshot is not None and scene.frame is not None)
+        pixels = pygame.surfarray.array3d(app.surface)
+        assert pixels.std() > 10
+        assert scene.snapshot.labels == ["NOOP", "LEFT", "RIGHT"]
+
+        key(pygame.KEYDOWN, pygame.K_LEFT)  # a game key: the person has the controls from the next frame
+        app.step(1 / 60)
+        assert scene.takeover.human
+        frames_until(app, scene, lambda: scene.snapshot.controller == "human" and scene.snapshot.action == 1)
+        key(pygame.KEYUP, pygame.K_LEFT)
+        frames_until(app, scene, lambda: not scene.takeover.human, timeout=5)
+        frames_until(app, scene, lambda: scene.snapshot.controller == "agent")
+
+        scene.worker.process.kill()  # the arena notices, shows it, and restarts from the last checkpoint
+        scene.worker.process.join(5)
+        saw_error = False
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline and not (saw_error and scene.worker.alive and scene.snapshot):
+            app.step(1 / 60)
+            saw_error = saw_error or scene.error is not None
+            time.sleep(1 / 120)
+        assert saw_error, "the arena showed that the learner stopped"
+        assert scene.worker.alive and scene.snapshot is not None
+        assert np.asarray(scene.snapshot.q_values).shape == (3,)
+    finally:
+        started = time.monotonic()
+        scene.close()
+        assert time.monotonic() - started < 3.5
+        assert not scene.worker.alive
