@@ -67,6 +67,11 @@ class GameSpec:
     blurb: str = ""
     pixel_aspect: float = 1.0
 
+    @property
+    def full_title(self) -> str:
+        """The title with the machine it ran on, where that matters ("Pong  ·  Atari 2600")."""
+        return f"{self.title}  ·  Atari 2600" if self.kind == "atari" else self.title
+
     def make_env(self, mode: Mode = "train") -> gym.Env:
         """A fresh environment of this game, made for ``mode``."""
         return self.factory(mode)

@@ -33,7 +33,7 @@ from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
 from game.ui.widgets.plot import LinePlot
 from game.ui.widgets.qbars import QBars
-from game.ui.widgets.text import draw_banner, draw_panel, draw_text
+from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
 MAX_FRAME_BACKLOG = 8  # display frames queued before the oldest are skipped (keeps latency low)
 RESTART_AFTER_S = 2.0  # a crashed worker is restarted after its error has been on screen this long
@@ -246,14 +246,8 @@ class ArenaScene:
 
     def draw(self, surface: pygame.Surface) -> None:
         w, h = surface.get_size()
-        surface.fill(theme.BACKGROUND)
-        bar = max(40, h // 14)
-        size = theme.text_size(h, 0.04)
-        small = theme.text_size(h, 0.026)
-        top = pygame.Rect(0, 0, w, bar)
-        draw_panel(surface, top)
-        title = f"{self.spec.title}  ·  Atari 2600" if self.spec.kind == "atari" else self.spec.title
-        draw_text(surface, title, (bar // 2, bar // 2), size, theme.TEXT, "midleft", bold=True)
+        chrome = draw_chrome(surface, self.spec.full_title)
+        top, bar, size, small = chrome.top, chrome.top.height, chrome.size, chrome.small
         self._draw_who(surface, top, size)
 
         side_w = max(260, int(w * 0.36))
@@ -265,8 +259,6 @@ class ArenaScene:
             draw_text(surface, "starting the learner…", game_area.center, size, theme.TEXT_DIM, "center")
         self._draw_side(surface, side, small)
 
-        bottom = pygame.Rect(0, h - bar, w, bar)
-        draw_panel(surface, bottom)
         draw_text(surface, self._status_line(), (bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midleft")
         draw_text(
             surface, "F1 help  ·  ESC leave", (w - bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midright"

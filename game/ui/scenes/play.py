@@ -17,7 +17,7 @@ from game.catalog import GameSpec, action_labels, frame_of, key_bindings
 from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap
 from game.ui.widgets.frame import draw_frame, to_frame_coords
-from game.ui.widgets.text import draw_banner, draw_panel, draw_text
+from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
 MAX_STEPS_PER_FRAME = 4  # catch-up limit after a slow frame, so the game never races ahead
 RESTART_DELAY_S = 0.8  # after game over, keys are ignored this long so a held key does not restart
@@ -197,19 +197,12 @@ class PlayScene:
 
     def draw(self, surface: pygame.Surface) -> None:
         w, h = surface.get_size()
-        surface.fill(theme.BACKGROUND)
-        bar = max(40, h // 14)
-        size = theme.text_size(h, 0.04)
-        small = theme.text_size(h, 0.028)
-        top, bottom = pygame.Rect(0, 0, w, bar), pygame.Rect(0, h - bar, w, bar)
-        draw_panel(surface, top)
-        draw_panel(surface, bottom)
-        title = f"{self.spec.title}  ·  Atari 2600" if self.spec.kind == "atari" else self.spec.title
-        draw_text(surface, title, (bar // 2, bar // 2), size, theme.TEXT, "midleft", bold=True)
+        chrome = draw_chrome(surface, self.spec.full_title)
+        bar, size, small = chrome.top.height, chrome.size, chrome.small
         best = "-" if self.best is None else f"{self.best:g}"
         stats = f"SCORE {self.score:g}    BEST {best}    GAMES {self.episodes}"
         draw_text(surface, stats, (w - bar // 2, bar // 2), size, theme.ACCENT, "midright")
-        area = pygame.Rect(0, bar, w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
+        area = chrome.body.inflate(-bar // 2, -bar // 2)
         self.frame_rect = draw_frame(surface, self.frame, area, self.spec.pixel_aspect)
         if self.cells and not self.over:
             self._draw_cursor(surface)

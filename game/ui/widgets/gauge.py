@@ -59,8 +59,14 @@ class EpsilonGauge:
         self.override = False
         self._explored: deque[bool] = deque(maxlen=window)
 
-    def update(self, epsilon: float, explored: bool | None, step: int,
-               schedule: tuple[float, float, int] | None = None, override: bool = False) -> None:
+    def update(
+        self,
+        epsilon: float,
+        explored: bool | None,
+        step: int,
+        schedule: tuple[float, float, int] | None = None,
+        override: bool = False,
+    ) -> None:
         """Take one agent move: epsilon now, whether the move was random (None: a person moved), the step."""
         self.epsilon = float(epsilon)
         self.step = int(step)
@@ -222,8 +228,9 @@ def _on_arc(center: tuple[int, int], radius: float, value: float) -> tuple[float
     return center[0] + radius * math.cos(angle), center[1] - radius * math.sin(angle)
 
 
-def _arc(surface: pygame.Surface, color, center: tuple[int, int], radius: int, thick: int,
-         v0: float, v1: float) -> None:
+def _arc(
+    surface: pygame.Surface, color, center: tuple[int, int], radius: int, thick: int, v0: float, v1: float
+) -> None:
     """An anti-aliased arc band from ``v0`` to ``v1`` of the dial, with rounded ends."""
     if v1 <= v0:
         return

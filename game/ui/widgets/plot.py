@@ -57,9 +57,17 @@ def log_bounds(lo: float, hi: float) -> tuple[float, float]:
 class LinePlot:
     """A bounded series of (x, y) points drawn as a thin raw line under a thick moving average."""
 
-    def __init__(self, title: str, maxlen: int = MAXLEN, average_window: int = AVERAGE_WINDOW,
-                 x_label: str = "episode", log_scale: bool = False, robust: bool = True,
-                 color: tuple[int, int, int] = theme.INFO, empty_text: str | None = None):
+    def __init__(
+        self,
+        title: str,
+        maxlen: int = MAXLEN,
+        average_window: int = AVERAGE_WINDOW,
+        x_label: str = "episode",
+        log_scale: bool = False,
+        robust: bool = True,
+        color: tuple[int, int, int] = theme.INFO,
+        empty_text: str | None = None,
+    ):
         assert maxlen >= 1 and average_window >= 1, (maxlen, average_window)
         self.title = title
         self.average_window = average_window
@@ -157,8 +165,9 @@ class LinePlot:
         title_glyph = min(TITLE_CAP_PX, max(9, rect.height * TITLE_SHARE), inner.width / 12)
         title_font = theme.font(font_px(title_glyph), True)
         small = theme.font(font_px(title_glyph * SMALL_SHARE))
-        self._draw_header(surface, pygame.Rect(inner.x, inner.y, inner.width, title_font.get_height()),
-                          title_font, small)
+        self._draw_header(
+            surface, pygame.Rect(inner.x, inner.y, inner.width, title_font.get_height()), title_font, small
+        )
         top = inner.y + title_font.get_height() + max(3, pad // 2)
         if not self._ys:
             area = pygame.Rect(inner.x, top, inner.width, inner.bottom - top)
@@ -183,8 +192,13 @@ class LinePlot:
     def _y_label(self, v: float) -> str:
         return axis_number(10**v) if self.log_scale else axis_number(v)
 
-    def _draw_header(self, surface: pygame.Surface, line: pygame.Rect, title_font: pygame.font.Font,
-                     small: pygame.font.Font) -> None:
+    def _draw_header(
+        self,
+        surface: pygame.Surface,
+        line: pygame.Rect,
+        title_font: pygame.font.Font,
+        small: pygame.font.Font,
+    ) -> None:
         stats = ""
         if self._ys:
             last, avg = self._ys[-1], float(self.moving_average()[-1])
@@ -197,8 +211,15 @@ class LinePlot:
             image = small.render(stats, True, self.color)
             surface.blit(image, image.get_rect(midright=(line.right, line.centery)))
 
-    def _draw_axes(self, surface: pygame.Surface, area: pygame.Rect, small: pygame.font.Font, lo: float,
-                   hi: float, labels: list[str]) -> None:
+    def _draw_axes(
+        self,
+        surface: pygame.Surface,
+        area: pygame.Rect,
+        small: pygame.font.Font,
+        lo: float,
+        hi: float,
+        labels: list[str],
+    ) -> None:
         for text, anchor, y in ((labels[0], "topright", area.y), (labels[1], "bottomright", area.bottom)):
             image = small.render(text, True, theme.TEXT_DIM)
             surface.blit(image, image.get_rect(**{anchor: (area.x - 4, y)}))
@@ -220,8 +241,9 @@ class LinePlot:
         if spot.left > area.x + first.get_width() + 6 and spot.right < area.right - last.get_width() - 6:
             surface.blit(name, spot)
 
-    def _draw_curves(self, surface: pygame.Surface, area: pygame.Rect, lo: float, hi: float,
-                     thick: int) -> None:
+    def _draw_curves(
+        self, surface: pygame.Surface, area: pygame.Rect, lo: float, hi: float, thick: int
+    ) -> None:
         xs = self.xs
         y_raw, y_avg = self._to_plot(self.ys), self._to_plot(self.moving_average())
         x0, x1 = xs[0], xs[-1]

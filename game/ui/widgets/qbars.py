@@ -71,8 +71,14 @@ def elide(text: str, font: pygame.font.Font, width: int) -> str:
     return text + "…" if text else ""
 
 
-def draw_tag(surface: pygame.Surface, text: str, anchor: str, pos: tuple[int, int], size_px: int,
-             color: tuple[int, int, int]) -> pygame.Rect:
+def draw_tag(
+    surface: pygame.Surface,
+    text: str,
+    anchor: str,
+    pos: tuple[int, int],
+    size_px: int,
+    color: tuple[int, int, int],
+) -> pygame.Rect:
     """A small rounded label ("RANDOM", "OVERRIDE") placed by the named anchor of its rect."""
     image = theme.font(size_px, True).render(text, True, color)
     pad_x, pad_y = max(3, image.get_height() // 3), max(1, image.get_height() // 8)
@@ -167,8 +173,15 @@ class QBars:
 
     # ------------------------------------------------------------------ state
 
-    def update(self, q_values, chosen: int, greedy: int, explored: bool, value: float | None = None,
-               human: bool = False) -> None:
+    def update(
+        self,
+        q_values,
+        chosen: int,
+        greedy: int,
+        explored: bool,
+        value: float | None = None,
+        human: bool = False,
+    ) -> None:
         """Take one new snapshot of the Q-head: its values, the action taken and the network's best."""
         q = np.asarray(q_values, dtype=np.float64).reshape(-1)
         assert q.shape == (self.n_actions,), (q.shape, self.n_actions)
@@ -338,8 +351,12 @@ class QBars:
             picked = fill is not BAR or outline is not None
             text_color = theme.TEXT if picked else theme.TEXT_DIM
             if fill is not BAR:
-                pygame.draw.rect(surface, blend(PANEL_FILL, fill, 0.14), row.row.inflate(4, 0),
-                                 border_radius=max(2, row.row.height // 4))
+                pygame.draw.rect(
+                    surface,
+                    blend(PANEL_FILL, fill, 0.14),
+                    row.row.inflate(4, 0),
+                    border_radius=max(2, row.row.height // 4),
+                )
             if row.row.height >= font.get_height() - 2:  # rows too thin to read keep their bars only
                 clip = surface.get_clip()
                 surface.set_clip(row.row.clip(clip))  # a glyph's edge may not reach into the next row
@@ -380,8 +397,12 @@ class QBars:
             if color is not None:
                 side = small.get_height() * 3 // 5
                 x -= side + side // 2
-                pygame.draw.rect(surface, color, (x, lay.title.centery - side // 2, side, side),
-                                 border_radius=max(1, side // 4))
+                pygame.draw.rect(
+                    surface,
+                    color,
+                    (x, lay.title.centery - side // 2, side, side),
+                    border_radius=max(1, side // 4),
+                )
             x -= small.get_height()
 
     def _draw_bar(self, surface: pygame.Surface, track: pygame.Rect, length: float, fill, outline) -> None:
@@ -392,11 +413,13 @@ class QBars:
         bar = pygame.Rect(track.x, track.y, max(1, round(length)), track.height)
         pygame.draw.rect(surface, fill, bar, border_radius=radius)
         if outline is not None:
-            pygame.draw.rect(surface, outline, bar.inflate(2, 2), width=max(2, track.height // 8),
-                             border_radius=radius + 1)
+            pygame.draw.rect(
+                surface, outline, bar.inflate(2, 2), width=max(2, track.height // 8), border_radius=radius + 1
+            )
 
-    def _draw_tag_in(self, surface: pygame.Surface, track: pygame.Rect, tag: str, color,
-                     text_px: int) -> None:
+    def _draw_tag_in(
+        self, surface: pygame.Surface, track: pygame.Rect, tag: str, color, text_px: int
+    ) -> None:
         size = max(font_px(FLOOR_GLYPH_PX), round(text_px * TAG_SHARE))
         if theme.font(size, True).size(tag)[0] > 0.8 * track.width:
             return  # a narrow track keeps the colour code only
@@ -426,16 +449,18 @@ class QBars:
             lines.append(np.column_stack([xs[finite], ys[finite, column] + top]).tolist())
         return lines
 
-    def _draw_spark(self, surface: pygame.Surface, rect: pygame.Rect, points: list[list[float]],
-                    color) -> None:
+    def _draw_spark(
+        self, surface: pygame.Surface, rect: pygame.Rect, points: list[list[float]], color
+    ) -> None:
         pygame.draw.rect(surface, TRACK, rect, border_radius=rect.height // 3)
         if self.lo < 0 < self.hi:
             y0 = rect.bottom - 1 - float(self._to_unit(0.0)) * (rect.height - 1)
             pygame.draw.line(surface, blend(TRACK, ZERO_LINE, 0.5), (rect.x, y0), (rect.right - 1, y0))
         draw_polyline(surface, color, points)
 
-    def _draw_value_row(self, surface: pygame.Surface, row: Row, text_px: int,
-                        spark: list[list[float]]) -> None:
+    def _draw_value_row(
+        self, surface: pygame.Surface, row: Row, text_px: int, spark: list[list[float]]
+    ) -> None:
         image = self._text(row.text, text_px, VALUE_COLOR)
         surface.blit(image, image.get_rect(midleft=row.label.midleft))
         image = self._text(self._value_text(self.value), text_px, VALUE_COLOR)
@@ -444,8 +469,12 @@ class QBars:
         pygame.draw.rect(surface, TRACK, thin, border_radius=thin.height // 2)
         x = thin.x + float(self._to_unit(self.value)) * (thin.width - 1) if np.isfinite(self.value) else None
         if x is not None:
-            pygame.draw.rect(surface, VALUE_COLOR, (thin.x, thin.y, max(1, round(x - thin.x)), thin.height),
-                             border_radius=thin.height // 2)
+            pygame.draw.rect(
+                surface,
+                VALUE_COLOR,
+                (thin.x, thin.y, max(1, round(x - thin.x)), thin.height),
+                border_radius=thin.height // 2,
+            )
         if row.spark is not None:
             self._draw_spark(surface, row.spark, spark, VALUE_COLOR)
 

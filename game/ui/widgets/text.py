@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pygame
 
 from game.ui import theme
@@ -48,3 +50,32 @@ def draw_banner(surface: pygame.Surface, lines: list[str], size_px: int, color=t
             anchor="midtop",
             bold=first,
         )
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """Where a game screen's parts go, after :func:`draw_chrome` painted its bars."""
+
+    top: pygame.Rect  # the title bar
+    bottom: pygame.Rect  # the status / help bar
+    body: pygame.Rect  # everything between them
+    size: int  # text size for titles and scores, pixels
+    small: int  # text size for help and status lines, pixels
+
+
+def draw_chrome(surface: pygame.Surface, title: str) -> Chrome:
+    """Background, a title bar with ``title`` and an empty bottom bar, all sized from the window."""
+    w, h = surface.get_size()
+    surface.fill(theme.BACKGROUND)
+    bar = max(40, h // 14)
+    chrome = Chrome(
+        top=pygame.Rect(0, 0, w, bar),
+        bottom=pygame.Rect(0, h - bar, w, bar),
+        body=pygame.Rect(0, bar, w, h - 2 * bar),
+        size=theme.text_size(h, 0.04),
+        small=theme.text_size(h, 0.027),
+    )
+    draw_panel(surface, chrome.top)
+    draw_panel(surface, chrome.bottom)
+    draw_text(surface, title, (bar // 2, bar // 2), chrome.size, theme.TEXT, "midleft", bold=True)
+    return chrome
