@@ -66,6 +66,22 @@ class DQNConfig:
     seed: int = 0
     """seed for weights, exploration and replay sampling"""
 
+    def __post_init__(self) -> None:
+        # Values that would crash deep inside an update, or learn nonsense, are refused here.
+        for name in ("n_step", "batch_size", "target_update_period", "replay_capacity"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"dqn.{name} must be at least 1, not {getattr(self, name)}")
+        for name in ("demo_capacity", "huber_delta", "max_grad_norm", "demo_margin", "seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"dqn.{name} must be 0 or more, not {getattr(self, name)}")
+        if not 0.0 < self.gamma <= 1.0:
+            raise ValueError(f"dqn.gamma must be in (0, 1], not {self.gamma}")
+        for name in ("target_tau", "demo_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"dqn.{name} must be between 0 and 1, not {getattr(self, name)}")
+        if self.learning_rate < 0 or self.adam_eps <= 0:
+            raise ValueError("dqn.learning_rate must be 0 or more and dqn.adam_eps positive")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy (tuples become lists)."""
         return dataclasses.asdict(self)

@@ -8,6 +8,7 @@ eval.csv       step, mean_return, returns                           one row per 
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -64,14 +65,33 @@ class MetricsLog:
         if self._tensorboard is not None:
             self._tensorboard.add_scalar("eval/mean_return", mean_return, step)
 
+    def forget_after(self, step: int) -> None:
+        """Drop rows logged after ``step`` (a resumed run continues from its checkpoint's step)."""
+        self._close_files()
+        for name in ("episodes.csv", "train.csv", "eval.csv"):
+            path = self._dir / name
+            if not path.is_file():
+                continue
+            with open(path, newline="") as file:
+                rows = list(csv.reader(file))
+            kept = rows[:1] + [row for row in rows[1:] if row and int(row[0]) <= step]
+            if len(kept) < len(rows):
+                temporary = path.with_suffix(".csv.tmp")
+                with open(temporary, "w", newline="") as file:
+                    csv.writer(file).writerows(kept)
+                os.replace(temporary, path)
+
+    def _close_files(self) -> None:
+        for file, _ in self._files.values():
+            file.close()
+        self._files.clear()
+
     def flush(self) -> None:
         for file, _ in self._files.values():
             file.flush()
 
     def close(self) -> None:
-        for file, _ in self._files.values():
-            file.close()
-        self._files.clear()
+        self._close_files()
         if self._tensorboard is not None:
             self._tensorboard.close()
 

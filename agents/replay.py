@@ -331,6 +331,8 @@ class _NpzSection:
         return self.data[self.prefix + name]
 
     def read_into(self, name: str, out: np.ndarray) -> None:
+        if out.size == 0:
+            return  # an empty memory (saved before the first step) has nothing to read
         with self.data.zip.open(f"{self.prefix}{name}.npy") as file:
             version = np.lib.format.read_magic(file)
             reader = (

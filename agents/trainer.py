@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 import time
+import zipfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from agents.schedules import LinearSchedule
 
 RUN_FORMAT_VERSION = 1  # of config.json in a run directory
 LATEST = "latest.pt"  # the checkpoint a resume starts from
+BEST = "best.pt"  # the weights of the best evaluation so far
 REPLAY_FILE = "replay.replay.npz"
 
 
@@ -72,6 +74,25 @@ class TrainConfig:
     """seed of the environments (env i gets seed + i)"""
     dqn: DQNConfig = field(default_factory=DQNConfig)
     """the agent's settings"""
+
+    def __post_init__(self) -> None:
+        # A zero or negative count would end in a ZeroDivisionError, an IndexError or a silent no-op.
+        for name in ("total_steps", "num_envs", "train_every", "eval_episodes", "eval_max_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        for name in (
+            "learning_starts",
+            "epsilon_decay_steps",
+            "eval_every_steps",
+            "checkpoint_every_steps",
+            "keep_checkpoints",
+            "seed",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
+        for name in ("epsilon_start", "epsilon_end", "eval_epsilon"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "dqn"}
@@ -177,6 +198,7 @@ class Trainer:
         self.episodes = 0
         self.recent_returns: deque[float] = deque(maxlen=100)
         self.last_eval: float | None = None
+        self.best_eval: float | None = None
         self.statistics: dict[str, float] = {}
         self._obs: np.ndarray | None = None
         self._returns = np.zeros(config.num_envs)
@@ -240,7 +262,8 @@ class Trainer:
         return ended
 
     def _learn(self) -> None:
-        if self.steps < self.config.learning_starts:
+        if self.steps < self.config.learning_starts or len(self.agent.replay) < self.config.dqn.batch_size:
+            self._updates_due = 0.0  # no burst of updates once the first batch is there
             return
         self._updates_due += self.config.num_envs / self.config.train_every
         while self._updates_due >= 1.0 and len(self.agent.replay) >= self.config.dqn.batch_size:
@@ -307,7 +330,21 @@ class Trainer:
         self.last_eval = float(np.mean(returns))
         if self.metrics is not None:
             self.metrics.evaluation(self.steps, self.last_eval, returns)
+        if self.best_eval is None or self.last_eval > self.best_eval:
+            self.best_eval = self.last_eval
+            self._save_best()
         return self.last_eval
+
+    def _save_best(self) -> None:
+        """Keep the weights of the best evaluation so far as best.pt (DQN can get worse after it learns)."""
+        if self.run_dir is None:
+            return
+        folder = self.run_dir / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        state = self.agent.state_dict()
+        save_checkpoint(
+            folder / BEST, model_state=state["model"], optimizer_state=None, metadata=self.metadata()
+        )
 
     # ------------------------------------------------------------------ saving and resuming
 
@@ -322,6 +359,7 @@ class Trainer:
             "epsilon": self.epsilon,
             "updates": self.agent.update_count,
             "last_eval": self.last_eval,
+            "best_eval": self.best_eval,
             "config": self.config.to_dict(),
         }
 
@@ -380,15 +418,35 @@ class Trainer:
     def restore(self) -> None:
         """Continue from the run directory's latest checkpoint: weights, optimizer, counts and replay."""
         assert self.run_dir is not None
-        state, metadata = load_checkpoint(self.run_dir / "checkpoints" / LATEST, self.expected_metadata())
-        self.agent.load_state_dict(state)
+        latest = self.run_dir / "checkpoints" / LATEST
+        state, metadata = load_checkpoint(latest, self.expected_metadata())
+        try:
+            self.agent.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(
+                f"Checkpoint {latest} holds a network of other settings than this run's "
+                "(dqn.network, dqn.hidden or dqn.dueling changed); resume with the run's own settings."
+            ) from error
+        # The optimizer's saved state brings its old step size back; the run's settings decide it.
+        for group in self.agent.optimizer.param_groups:
+            group["lr"], group["eps"] = self.config.dqn.learning_rate, self.config.dqn.adam_eps
         self.steps = int(metadata["steps"])
         self.episodes = int(metadata["episodes"])
         self.last_eval = metadata.get("last_eval")
+        self.best_eval = metadata.get("best_eval")
+        if self.metrics is not None:
+            self.metrics.forget_after(self.steps)  # rows a crash wrote past the checkpoint would repeat
         self._clock = (time.monotonic(), self.steps)
         replay = self.run_dir / REPLAY_FILE
         if self.config.save_replay and replay.is_file():
-            self.agent.replay.load(replay)
+            try:
+                self.agent.replay.load(replay)
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+                raise CheckpointError(
+                    f"The replay memory {replay} is damaged or was saved with other settings "
+                    "(num_envs or dqn.replay_capacity, n_step, gamma, prioritized); delete it to resume "
+                    "with an empty replay memory, or resume with the run's own settings."
+                ) from error
         # New episodes after a resume should not replay the first run's seeds.
         self.pool.seed = self.config.seed + self.steps
 

@@ -23,6 +23,19 @@ from game.errors import UserError
 from game.presets import preset, with_overrides
 
 RUNS_DIR = Path("runs")  # default parent of run directories (ignored by git)
+FIXED_ON_RESUME = (
+    "num_envs",
+    "dqn.network",
+    "dqn.hidden",
+    "dqn.dueling",
+    "dqn.replay_capacity",
+    "dqn.n_step",
+    "dqn.gamma",
+    "dqn.demo_capacity",
+    "dqn.prioritized",
+    "dqn.priority_alpha",
+)
+"""settings the saved network and replay memory are built for: a resumed run keeps them"""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,8 @@ def build_config(base: TrainConfig, request: TrainRequest) -> TrainConfig:
             raise UserError(f"--steps must be a positive number of agent steps, not {request.steps}.")
         config = dataclasses.replace(config, total_steps=request.steps)
     if request.seed is not None:
+        if request.seed < 0:
+            raise UserError(f"--seed must be 0 or more, not {request.seed}.")
         config = dataclasses.replace(
             config, seed=request.seed, dqn=dataclasses.replace(config.dqn, seed=request.seed)
         )
@@ -79,12 +94,19 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
     if request.resume:
         run_dir = Path(request.resume)
         game_id, saved = Trainer.read_run(run_dir)
+        saved_config = (run_dir / "config.json").read_text()  # the Trainer rewrites it
         spec = find_game(game_id)
         if request.game and find_game(request.game).id != spec.id:
             raise UserError(
                 f"{run_dir} trains '{spec.id}', not '{request.game}'; leave out the game or pick its run."
             )
         config = build_config(saved, dataclasses.replace(request, config_file=request.config_file))
+        changed = [name for name in FIXED_ON_RESUME if _setting(config, name) != _setting(saved, name)]
+        if changed:
+            raise UserError(
+                f"{', '.join(changed)} cannot change when a run resumes (its saved network and replay "
+                "memory are built for them); leave them out, or start a new run with --out."
+            )
     else:
         if not request.game:
             raise UserError(
@@ -94,16 +116,35 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
         config = build_config(preset(spec.preset), request)
         slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
         run_dir = Path(request.out) if request.out else RUNS_DIR / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
-        if (run_dir / "config.json").exists():
+        if (run_dir / "checkpoints" / "latest.pt").exists():  # a run stopped before saving may start over
             raise UserError(
-                f"{run_dir} already holds a run; continue it with --resume {run_dir}, or choose another --out"
+                f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
+                "or choose another --out."
             )
     trainer = Trainer(
         spec.id, lambda: spec.make_env("train"), config, run_dir, make_eval_env=lambda: spec.make_env("show")
     )
     if request.resume:
-        trainer.restore()
+        try:
+            trainer.restore()
+            if trainer.steps >= config.total_steps:
+                raise UserError(
+                    f"{run_dir} has already trained {trainer.steps:,} steps; "
+                    "give --steps above that to go on."
+                )
+        except (CheckpointError, UserError):
+            (run_dir / "config.json").write_text(saved_config)  # a refused resume leaves the run as it was
+            trainer.close()
+            raise
     return trainer, spec, bool(request.resume)
+
+
+def _setting(config: TrainConfig, name: str) -> object:
+    """The value of a setting named as in --set ('num_envs', 'dqn.hidden')."""
+    value: object = config
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def run_training(request: TrainRequest) -> int:
@@ -130,20 +171,22 @@ def run_training(request: TrainRequest) -> int:
         latest = trainer.run_dir / "checkpoints" / "latest.pt" if trainer.run_dir else None
         print(
             f"Stopped at step {trainer.steps:,}; checkpoint saved to {latest}; "
-            f"continue with: python main.py train --resume {trainer.run_dir}",
+            f"continue with: python main.py train --resume {trainer.run_dir}.",
             file=sys.stderr,
         )
         return 130
     finally:
         trainer.close()
     bar.close()
+    returns = trainer.recent_returns
     recent = (
-        sum(trainer.recent_returns) / len(trainer.recent_returns) if trainer.recent_returns else float("nan")
+        f"mean return of the last {len(returns)} {sum(returns) / len(returns):.2f}"
+        if returns
+        else "no game finished in this session"
     )
     evaluation = "-" if trainer.last_eval is None else f"{trainer.last_eval:g}"
     print(
-        f"Done: {trainer.steps:,} steps, {trainer.episodes:,} episodes, mean return of the last "
-        f"{len(trainer.recent_returns)} {recent:.2f}, evaluation {evaluation}. "
+        f"Done: {trainer.steps:,} steps, {trainer.episodes:,} episodes, {recent}, evaluation {evaluation}. "
         f"Checkpoint: {trainer.run_dir}/checkpoints/latest.pt"
     )
     return 0
