@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -121,6 +121,27 @@ class EpisodeEnd:
     length: int
 
 
+class Pool(Protocol):
+    """N environments the Trainer steps together (EnvPool, or a vectorized simulator's adapter)."""
+
+    observation_space: gym.Space
+    """one environment's observation space"""
+    action_space: gym.Space
+    """one environment's action space"""
+    seed: int
+    """env i is seeded with seed + i at the first reset"""
+
+    def reset(self) -> np.ndarray: ...
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict], np.ndarray]: ...
+
+    def frame(self, index: int) -> np.ndarray | None: ...
+
+    def close(self) -> None: ...
+
+
 class EnvPool:
     """N environments stepped one after another; a finished one is reset at once.
 
@@ -153,6 +174,10 @@ class EnvPool:
             obs[i] = self.envs[i].reset()[0]
         return next_obs, rewards, terminated, truncated, infos, obs
 
+    def frame(self, index: int) -> np.ndarray | None:
+        """Environment ``index``'s current picture."""
+        return self.envs[index].render()
+
     def close(self) -> None:
         for env in self.envs:
             env.close()
@@ -169,6 +194,8 @@ class Trainer:
         make_eval_env: a fresh environment to evaluate on (None: ``make_env``).
         extra_streams: replay streams beyond the pool's, for environments stepped by someone else
             (the arena's showcase game feeds stream ``num_envs``).
+        make_pool: ``make_pool(num_envs, seed)`` builds the environments as one pool (a game's
+            fast path); None steps ``make_env()`` copies one after another.
     """
 
     def __init__(
@@ -179,11 +206,16 @@ class Trainer:
         run_dir: str | os.PathLike | None = None,
         make_eval_env: Callable[[], gym.Env] | None = None,
         extra_streams: int = 0,
+        make_pool: Callable[[int, int], Pool] | None = None,
     ):
         self.game_id = game_id
         self.config = config
         self.make_eval_env = make_eval_env or make_env
-        self.pool = EnvPool(make_env, config.num_envs, config.seed)
+        self.pool: Pool = (
+            make_pool(config.num_envs, config.seed)
+            if make_pool is not None
+            else EnvPool(make_env, config.num_envs, config.seed)
+        )
         self.agent: DQNAgent = make_agent(
             self.pool.observation_space,
             self.pool.action_space,

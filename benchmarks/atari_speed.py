@@ -11,7 +11,7 @@ ring holding the stacked obs and next_obs of every transition, Adam, one-step Do
 Huber loss and gradient clipping. Like the Trainer, it runs the network on every step, even when it
 explores (the app shows Q-values).
 
-Where the Trainer's time goes is measured by timing around ``act_batch``, ``EnvPool.step``,
+Where the Trainer's time goes is measured by timing around ``act_batch``, the pool's ``step``,
 ``observe`` and ``update`` (and ``replay.sample`` within it), wrapped on the instances; the same
 phases are timed inside the plain loop.
 
@@ -103,7 +103,9 @@ class TimedTrainer:
 
     def __init__(self, config: TrainConfig, game_id: str) -> None:
         spec = find_game(game_id)
-        self.trainer = Trainer(spec.id, lambda: spec.make_env("train"), config, None)
+        self.trainer = Trainer(
+            spec.id, lambda: spec.make_env("train"), config, None, make_pool=spec.pool_factory
+        )
         self.clock = PhaseClock()
         agent, pool = self.trainer.agent, self.trainer.pool
         agent.act_batch = self.clock.wrap("act", agent.act_batch)

@@ -19,6 +19,7 @@ import numpy as np
 from ale_py.vector_env import AtariVectorEnv
 from gymnasium import spaces
 from gymnasium.envs.registration import EnvSpec
+from gymnasium.vector import AutoresetMode
 
 RAW_FPS = 60  # raw Atari frames per second
 NOOP, FIRE = 0, 1  # indices in every minimal action set that has them
@@ -372,7 +373,12 @@ def make_atari_env(game_id: str, *, render_mode: str | None = None, **settings: 
 
 
 def make_atari_vector_env(
-    game_id: str, num_envs: int, settings: AtariSettings | None = None, *, num_threads: int = 0
+    game_id: str,
+    num_envs: int,
+    settings: AtariSettings | None = None,
+    *,
+    num_threads: int = 0,
+    autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
 ) -> AtariVectorEnv:
     """`num_envs` copies of a game, stepped in parallel by ale-py in C++: the fast training path.
 
@@ -390,6 +396,8 @@ def make_atari_vector_env(
 
     Args:
         num_threads: emulator threads; 0 lets ale-py choose.
+        autoreset_mode: ``SAME_STEP`` resets a finished game within its last step instead, its
+            final observation in ``info["final_obs"]`` (what the Trainer's pool uses).
     """
     s = settings if settings is not None else AtariSettings()
     return AtariVectorEnv(
@@ -407,6 +415,7 @@ def make_atari_vector_env(
         life_loss_info=s.episodic_life,
         reward_clipping=False,
         use_fire_reset=s.fire_reset,
+        autoreset_mode=autoreset_mode,
     )
 
 

@@ -12,7 +12,7 @@ import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -55,6 +55,8 @@ class GameSpec:
         featured: shown first in menus and listings.
         blurb: one line for menus.
         pixel_aspect: width of one frame pixel over its height on screen.
+        pool_factory: ``pool_factory(num_envs, seed)`` steps that many training envs together
+            (the Trainer's fast path; Atari has one); None steps copies of ``make_env("train")``.
     """
 
     id: str
@@ -66,6 +68,7 @@ class GameSpec:
     featured: bool = False
     blurb: str = ""
     pixel_aspect: float = 1.0
+    pool_factory: Callable[[int, int], Any] | None = field(default=None, repr=False)
 
     @property
     def full_title(self) -> str:
@@ -175,6 +178,15 @@ def _atari_factory(game_id: str) -> Callable[[Mode], gym.Env]:
     return factory
 
 
+def _atari_pool_factory(game_id: str) -> Callable[[int, int], Any]:
+    def factory(num_envs: int, seed: int) -> Any:
+        from game.atari_pool import AtariVectorPool
+
+        return AtariVectorPool(game_id, num_envs, seed)
+
+    return factory
+
+
 @functools.cache
 def catalog() -> dict[str, GameSpec]:
     """Every game the catalog lists, featured first: home-made, Atari featured, classic, all Atari."""
@@ -198,6 +210,7 @@ def catalog() -> dict[str, GameSpec]:
             featured=game_id in featured_atari,
             blurb="Atari 2600",
             pixel_aspect=ATARI_PIXEL_ASPECT,
+            pool_factory=_atari_pool_factory(game_id),
         )
     for game_id, (title, blurb, _, _) in _CLASSIC.items():
         specs[game_id] = GameSpec(

@@ -179,6 +179,7 @@ class Session:
             config.run_dir,
             make_eval_env=lambda: spec.make_env("show"),
             extra_streams=1,
+            make_pool=spec.pool_factory,
         )
         if config.resume:
             self.trainer.restore()
@@ -281,10 +282,10 @@ class Session:
 
     def fast_snapshot(self) -> Snapshot:
         """In fast-forward: the first learning environment, as it flies."""
-        env = self.trainer.pool.envs[0]
         obs = self.trainer.current_obs
         act = self.trainer.agent.act(self.obs if obs is None else obs[0], self.trainer.epsilon)
-        return self.snapshot(act, int(act.action), frames=[env.render()])
+        frame = self.trainer.pool.frame(0)
+        return self.snapshot(act, int(act.action), frames=[] if frame is None else [frame])
 
     def final_snapshot(self) -> Snapshot:
         """The last word of a worker that stopped as asked: where its checkpoint is."""

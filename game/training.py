@@ -122,7 +122,12 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
                 "or choose another --out."
             )
     trainer = Trainer(
-        spec.id, lambda: spec.make_env("train"), config, run_dir, make_eval_env=lambda: spec.make_env("show")
+        spec.id,
+        lambda: spec.make_env("train"),
+        config,
+        run_dir,
+        make_eval_env=lambda: spec.make_env("show"),
+        make_pool=spec.pool_factory,
     )
     if request.resume:
         try:
