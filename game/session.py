@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 SNAPSHOT_QUEUE = 4  # snapshots in flight before the worker starts dropping them
@@ -127,6 +128,10 @@ class Snapshot:
     fast: bool = False
     checkpoint: str | None = None
     labels: list[str] = field(default_factory=list)
+    board_q: np.ndarray | None = None
+    """Q-values drawn on the board: (n_cells, n_actions) for a grid world, (n_squares,) for a board game"""
+    board_mask: np.ndarray | None = None
+    """which squares of board_q are legal moves"""
     error: str | None = None
     traceback: str | None = None
 
@@ -233,7 +238,7 @@ class Session:
         act = self.trainer.agent.act(self.obs, self.trainer.epsilon)
         human = self.controller == "human"
         action = self.human_action if human else int(act.action)
-        next_obs, reward, terminated, truncated, _ = self.showcase.step(action)
+        next_obs, reward, terminated, truncated, info = self.showcase.step(action)
         self.trainer.agent.observe(
             Transition(
                 self.obs, action, float(reward), next_obs, bool(terminated), bool(truncated), demo=human
@@ -244,12 +249,26 @@ class Session:
         snapshot = self.snapshot(act, action, frames=self.pending_frames + _frames(self.showcase))
         self.pending_frames = []
         if terminated or truncated:
-            self.obs, _ = self.showcase.reset()
+            self.obs, info = self.showcase.reset()
             self.score = 0.0
             self.pending_frames = _frames(self.showcase)
         else:
             self.obs = next_obs
+        self._board_values(snapshot, info)
         return snapshot
+
+    def _board_values(self, snapshot: Snapshot, info: dict) -> None:
+        """Q-values to draw on the board itself: every cell of a grid world, or every square now."""
+        game = self.showcase.unwrapped
+        if not hasattr(game, "cell_rect"):
+            return
+        agent = self.trainer.agent
+        if isinstance(self.showcase.observation_space, gym.spaces.Discrete):  # one state per cell
+            snapshot.board_q = agent.act_batch(np.arange(self.showcase.observation_space.n), 0.0).q_values
+        else:  # the squares of the position on screen, which the agent moves in next
+            snapshot.board_q = np.asarray(agent.act(self.obs, 0.0).q_values, dtype=np.float32)
+            mask = info.get("action_mask")
+            snapshot.board_mask = None if mask is None else np.asarray(mask, dtype=bool)
 
     def snapshot(self, act, action: int, frames: list[np.ndarray]) -> Snapshot:
         trainer = self.trainer

@@ -29,6 +29,7 @@ from game.session import (
 from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap
 from game.ui.controls import TakeOver as TakeOverState
+from game.ui.widgets.board import draw_grid_values, draw_square_values
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
 from game.ui.widgets.plot import LinePlot
@@ -49,6 +50,7 @@ HELP = [
     ("PAGE UP / DOWN", "raise / lower epsilon (manual)"),
     ("HOME", "epsilon back to its schedule"),
     ("F5", "save a checkpoint"),
+    ("F6", "Q-values on the board on / off (GridWorld, Tic-Tac-Toe)"),
     ("F11 / F12", "fullscreen / screenshot"),
     ("F1 or ?", "this help"),
     ("ESC", "leave (the agent is saved)"),
@@ -63,12 +65,14 @@ class ArenaScene:
         self.spec = spec
         self.worker = worker
         self.on_exit = on_exit
-        env = spec.make_env("show")
-        try:
-            self.labels = action_labels(env)
-            self.keymap = KeyMap(key_bindings(env))
-        finally:
-            env.close()
+        self._env = spec.make_env("show")  # names, keys, and the board's geometry
+        self.labels = action_labels(self._env)
+        self.keymap = KeyMap(key_bindings(self._env))
+        game = self._env.unwrapped
+        self.board_game = game if hasattr(game, "cell_rect") else None  # Q-values go on its cells
+        self.board_q: np.ndarray | None = None
+        self.board_mask: np.ndarray | None = None
+        self.show_board_values = True
         self.held = HeldKeys()
         self.takeover = TakeOverState()
         self.qbars = QBars(len(self.labels), self.labels)
@@ -149,6 +153,8 @@ class ArenaScene:
             self.worker.send(OverrideEpsilon(float(np.clip(round(now + delta, 2), 0.0, 1.0))))
         elif key == pygame.K_HOME:
             self.worker.send(OverrideEpsilon(None))
+        elif key == pygame.K_F6:
+            self.show_board_values = not self.show_board_values
         elif key == pygame.K_F5:
             self.worker.send(Save())
             self.app.notify("Saving a checkpoint…")
@@ -172,6 +178,7 @@ class ArenaScene:
 
     def close(self) -> None:
         self.worker.stop()
+        self._env.close()
 
     # ------------------------------------------------------------------ update
 
@@ -203,6 +210,8 @@ class ArenaScene:
             self.error, self.error_for = snapshot, 0.0
             return
         self.frames.extend(snapshot.frames)
+        if snapshot.board_q is not None:
+            self.board_q, self.board_mask = snapshot.board_q, snapshot.board_mask
         if snapshot.q_values is not None:
             human = snapshot.controller == "human"
             self.qbars.update(
@@ -254,7 +263,8 @@ class ArenaScene:
         game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
         side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
         if self.frame is not None:
-            draw_frame(surface, self.frame, game_area, self.spec.pixel_aspect)
+            frame_rect = draw_frame(surface, self.frame, game_area, self.spec.pixel_aspect)
+            self._draw_board_values(surface, frame_rect)
         else:
             draw_text(surface, "starting the learner…", game_area.center, size, theme.TEXT_DIM, "center")
         self._draw_side(surface, side, small)
@@ -273,6 +283,18 @@ class ArenaScene:
             )
         if self.help:
             self._draw_help(surface, size)
+
+    def _draw_board_values(self, surface: pygame.Surface, frame_rect: pygame.Rect) -> None:
+        """GridWorld's and TicTacToe's Q-values on their own cells (F6 hides them)."""
+        if self.board_game is None or self.board_q is None or self.fast or not self.show_board_values:
+            return
+        frame_size = (self.frame.shape[1], self.frame.shape[0])
+        if self.board_q.ndim == 2:
+            draw_grid_values(surface, frame_rect, frame_size, self.board_game, self.board_q, self.labels)
+        else:
+            draw_square_values(
+                surface, frame_rect, frame_size, self.board_game, self.board_q, self.board_mask
+            )
 
     def _draw_who(self, surface: pygame.Surface, top: pygame.Rect, size: int) -> None:
         if self.takeover.human:
