@@ -11,6 +11,7 @@ from game.ui.app import App
 from game.ui.arcade import Arcade
 from game.ui.controls import TakeOver
 from game.ui.scenes.arena import ArenaScene
+from game.ui.widgets.slider import EpsilonSlider
 
 WAIT_S = 90  # a spawned worker imports torch and gymnasium first
 
@@ -90,3 +91,25 @@ def test_arena_watches_takes_over_hands_back_and_restarts_a_dead_worker(app, tmp
         scene.close()
         assert time.monotonic() - started < 3.5
         assert not scene.worker.alive
+
+
+def mouse(kind: int, x: int, y: int = 53, button: int | None = None) -> pygame.event.Event:
+    return (
+        pygame.event.Event(kind, pos=(x, y))
+        if button is None
+        else pygame.event.Event(kind, pos=(x, y), button=button)
+    )
+
+
+def test_epsilon_slider_maps_the_track_to_zero_one_and_right_click_to_the_schedule():
+    slider = EpsilonSlider()
+    slider.track = pygame.Rect(100, 50, 200, 6)
+    down = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(150, 53), button=1)
+    assert slider.handle_event(down) == 0.25 and slider.dragging
+    assert slider.handle_event(mouse(pygame.MOUSEMOTION, 150)) is None, "no move, no new value"
+    assert slider.handle_event(mouse(pygame.MOUSEMOTION, 400)) == 1.0, "clamped"
+    slider.handle_event(mouse(pygame.MOUSEBUTTONUP, 400, button=1))
+    assert not slider.dragging
+    assert slider.handle_event(mouse(pygame.MOUSEMOTION, 120)) is None
+    assert slider.handle_event(mouse(pygame.MOUSEBUTTONDOWN, 120, button=3)) == "schedule"
+    assert slider.handle_event(mouse(pygame.MOUSEBUTTONDOWN, 120, y=300, button=1)) is None

@@ -7,6 +7,7 @@ keys takes the controls; a few idle seconds (or TAB) hand them back.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 
@@ -34,6 +35,7 @@ from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
 from game.ui.widgets.plot import LinePlot
 from game.ui.widgets.qbars import QBars
+from game.ui.widgets.slider import EpsilonSlider
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
 MAX_FRAME_BACKLOG = 8  # display frames queued before the oldest are skipped (keeps latency low)
@@ -73,6 +75,8 @@ class ArenaScene:
         self.board_q: np.ndarray | None = None
         self.board_mask: np.ndarray | None = None
         self.show_board_values = True
+        self._stop_in_background = False
+        self.slider = EpsilonSlider()
         self.held = HeldKeys()
         self.takeover = TakeOverState()
         self.qbars = QBars(len(self.labels), self.labels)
@@ -104,6 +108,11 @@ class ArenaScene:
 
     def handle_event(self, event: pygame.event.Event) -> None:
         if event.type == pygame.KEYDOWN and self._arena_key(event):
+            return
+        if event.type in (pygame.MOUSEBUTTONDOWN, pygame.MOUSEMOTION, pygame.MOUSEBUTTONUP):
+            chosen = self.slider.handle_event(event)
+            if chosen is not None:
+                self.worker.send(OverrideEpsilon(None if chosen == "schedule" else float(chosen)))
             return
         if event.type == pygame.JOYBUTTONDOWN and event.button in (6, 7):  # BACK / START
             self._command_key(pygame.K_TAB if event.button == 6 else pygame.K_F2)
@@ -172,12 +181,18 @@ class ArenaScene:
 
     def _leave(self) -> None:
         if self.on_exit is not None:
+            self._stop_in_background = True  # the menu appears at once while the worker saves
             self.on_exit()
         else:
             self.app.quit()
 
     def close(self) -> None:
-        self.worker.stop()
+        """Stop the worker (it saves first); in the background when the arcade goes on to the menu."""
+        if self._stop_in_background:
+            # Not a daemon: the program waits for the save before it exits.
+            threading.Thread(target=self.worker.stop, name="q-arcade-worker-stop").start()
+        else:
+            self.worker.stop()
         self._env.close()
 
     # ------------------------------------------------------------------ update
@@ -317,13 +332,21 @@ class ArenaScene:
         )
 
     def _draw_side(self, surface: pygame.Surface, side: pygame.Rect, small: int) -> None:
-        q_h = int(side.height * 0.42)
+        q_h = int(side.height * 0.4)
         gauge_h = int(side.height * 0.2)
-        plot_h = (side.height - q_h - gauge_h) // 2
-        self.qbars.draw(surface, pygame.Rect(side.x, side.y, side.width, q_h))
-        self.gauge.draw(surface, pygame.Rect(side.x, side.y + q_h, side.width, gauge_h))
-        self.returns.draw(surface, pygame.Rect(side.x, side.y + q_h + gauge_h, side.width, plot_h))
-        self.losses.draw(surface, pygame.Rect(side.x, side.y + q_h + gauge_h + plot_h, side.width, plot_h))
+        slider_h = max(24, int(small * 1.4))
+        plot_h = (side.height - q_h - gauge_h - slider_h) // 2
+        y = side.y
+        self.qbars.draw(surface, pygame.Rect(side.x, y, side.width, q_h))
+        y += q_h
+        self.gauge.draw(surface, pygame.Rect(side.x, y, side.width, gauge_h))
+        y += gauge_h
+        s = self.snapshot
+        epsilon, override = (s.epsilon, s.epsilon_override) if s is not None else (0.0, False)
+        self.slider.draw(surface, pygame.Rect(side.x + 6, y, side.width - 12, slider_h), epsilon, override)
+        y += slider_h
+        self.returns.draw(surface, pygame.Rect(side.x, y, side.width, plot_h))
+        self.losses.draw(surface, pygame.Rect(side.x, y + plot_h, side.width, plot_h))
 
     def _status_line(self) -> str:
         s = self.snapshot
