@@ -113,3 +113,31 @@ def test_epsilon_slider_maps_the_track_to_zero_one_and_right_click_to_the_schedu
     assert slider.handle_event(mouse(pygame.MOUSEMOTION, 120)) is None
     assert slider.handle_event(mouse(pygame.MOUSEBUTTONDOWN, 120, button=3)) == "schedule"
     assert slider.handle_event(mouse(pygame.MOUSEBUTTONDOWN, 120, y=300, button=1)) is None
+
+
+def test_saved_agents_are_this_games_runs_best_first_and_newest_first(tmp_path):
+    import json
+
+    from game.ui.arcade import arena_run_dir, saved_agents
+
+    spec = find_game("catch")
+
+    def run(name: str, game_id: str, files: tuple[str, ...]) -> None:
+        folder = tmp_path / name / "checkpoints"
+        folder.mkdir(parents=True)
+        (tmp_path / name / "config.json").write_text(json.dumps({"game_id": game_id}))
+        for file in files:
+            (folder / file).write_bytes(b"")
+
+    run("old", "catch", ("latest.pt",))
+    time.sleep(0.01)
+    run("new", "catch", ("latest.pt", "best.pt"))
+    run("snake", "snake", ("latest.pt",))
+    run(arena_run_dir(spec).name, "catch", ("latest.pt",))  # the arena's own agent is offered apart
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{")
+    found = saved_agents(spec, tmp_path)
+    assert found == [
+        tmp_path / "new" / "checkpoints" / "best.pt",
+        tmp_path / "old" / "checkpoints" / "latest.pt",
+    ]

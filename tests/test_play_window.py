@@ -147,3 +147,24 @@ def test_menu_draws_and_enter_opens_the_chosen_game(app):
     press(pygame.K_ESCAPE)
     run(app, app.scene, 1)
     assert app.scene is menu
+
+
+def test_menu_l_chooses_which_agent_enter_watches(app, tmp_path):
+    watched = []
+    saved = tmp_path / "runs" / "catch-1" / "checkpoints" / "best.pt"
+    menu = MenuScene(
+        app,
+        on_watch=lambda spec, agent: watched.append((spec.id, agent)),
+        find_agents=lambda spec: [saved] if spec.id == "catch" else [],
+    )
+    app.scene = menu
+    press(pygame.K_RETURN)
+    run(app, menu, 1)
+    for _ in range(2):
+        press(pygame.K_l)
+    press(pygame.K_RETURN)
+    run(app, menu, 1)
+    press(pygame.K_l)
+    press(pygame.K_RETURN)
+    run(app, menu, 1)
+    assert watched == [("catch", "arena"), ("catch", str(saved)), ("catch", "arena")]

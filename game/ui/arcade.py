@@ -6,6 +6,7 @@ a game continues the agent where it was, across restarts of the program.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -14,11 +15,30 @@ from game.errors import UserError
 from game.session import SessionConfig, Worker
 
 ARENA_RUNS = Path("runs")  # parent of the arena's run directories
+ARENA_AGENT = "arena"  # watch: continue the game's own arena agent (a new one the first time)
+NEW_AGENT = "new"  # watch: a new agent, the saved one kept aside
 
 
 def arena_run_dir(spec: GameSpec) -> Path:
     slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
     return ARENA_RUNS / f"arena-{slug}"
+
+
+def saved_agents(spec: GameSpec, runs: Path = ARENA_RUNS) -> list[Path]:
+    """Checkpoints of ``spec``'s game found in run directories (best.pt where there is one), newest first."""
+    found = []
+    for config in runs.glob("*/config.json"):
+        try:
+            game_id = json.loads(config.read_text()).get("game_id")
+        except (OSError, ValueError):
+            continue
+        folder = config.parent / "checkpoints"
+        checkpoint = next(
+            (folder / name for name in ("best.pt", "latest.pt") if (folder / name).is_file()), None
+        )
+        if game_id == spec.id and checkpoint is not None and config.parent != arena_run_dir(spec):
+            found.append(checkpoint)
+    return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
 
 
 def check_checkpoint(spec: GameSpec, path: str) -> None:
@@ -75,14 +95,27 @@ class Arcade:
         from game.ui.scenes.menu import MenuScene
 
         if self._menu is None:
-            self._menu = MenuScene(self.app, on_watch=self.watch, on_play=self.start_play)
+            self._menu = MenuScene(
+                self.app, on_watch=self.watch, on_play=self.start_play, find_agents=saved_agents
+            )
         return self._menu
 
     def show_menu(self) -> None:
         self.app.switch(self.menu())
 
-    def watch(self, spec: GameSpec) -> None:
-        self.app.switch(self.arena(spec))
+    def watch(self, spec: GameSpec, agent: str = ARENA_AGENT) -> None:
+        """The arena for ``spec`` with its arena agent, a new one (NEW_AGENT), or a checkpoint's path."""
+        if agent == ARENA_AGENT:
+            worker = self.worker_for(spec)
+        elif agent == NEW_AGENT:
+            worker = self.worker_for(spec, new=True)
+        else:
+            try:
+                worker = self.worker_for(spec, checkpoint=agent)
+            except UserError as error:
+                self.app.notify(str(error))
+                return
+        self.app.switch(self.arena(spec, worker))
 
     def start_play(self, spec: GameSpec) -> None:
         self.app.switch(self.play(spec))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pygame
@@ -19,6 +20,7 @@ SECTIONS = (
     ("classic", "CLASSIC CONTROL"),
     ("atari", "EVERY ATARI GAME"),
 )
+AGENT_NAMES = {"arena": "this game's own agent (continues learning)", "new": "a new agent, from scratch"}
 PLAYERS = {1: "one player", 2: "two players: you against the computer"}
 
 
@@ -36,10 +38,14 @@ class MenuScene:
         app,
         on_watch: Callable[[GameSpec], None] | None = None,
         on_play: Callable[[GameSpec], None] | None = None,
+        find_agents: Callable[[GameSpec], list[Path]] | None = None,
     ):
         self.app = app
         self.on_watch = on_watch
         self.on_play = on_play
+        self.find_agents = find_agents
+        self.agents: dict[str, list[str]] = {}  # game id -> agents to watch: arena, new, checkpoint paths
+        self.agent_choice: dict[str, int] = {}  # game id -> index into its list
         specs = list(catalog().values())
         self.rows: list[tuple[str, GameSpec | None]] = []  # (label, spec); spec None for headings
         for key, heading in SECTIONS:
@@ -78,7 +84,21 @@ class MenuScene:
         if self.on_watch is None:
             self._play()
         else:
-            self.on_watch(self.spec)
+            self.on_watch(self.spec, self._agent())
+
+    def _agent_options(self) -> list[str]:
+        spec = self.spec
+        if spec.id not in self.agents:
+            found = self.find_agents(spec) if self.find_agents is not None else []
+            self.agents[spec.id] = ["arena", "new", *(str(path) for path in found)]
+        return self.agents[spec.id]
+
+    def _agent(self) -> str:
+        return self._agent_options()[self.agent_choice.get(self.spec.id, 0)]
+
+    def _next_agent(self) -> None:
+        options = self._agent_options()
+        self.agent_choice[self.spec.id] = (self.agent_choice.get(self.spec.id, 0) + 1) % len(options)
 
     def handle_event(self, event: pygame.event.Event) -> None:
         if event.type == pygame.KEYDOWN:
@@ -98,6 +118,8 @@ class MenuScene:
                 self._watch()
             elif event.key == pygame.K_p:
                 self._play()
+            elif event.key == pygame.K_l and self.on_watch is not None:
+                self._next_agent()
             elif event.key == pygame.K_ESCAPE:
                 self.app.quit()
         elif event.type == pygame.MOUSEWHEEL:
@@ -161,7 +183,7 @@ class MenuScene:
         self._draw_detail(surface, detail, size, small)
         draw_text(
             surface,
-            "UP/DOWN choose  ·  ENTER watch  ·  P play  ·  F11 fullscreen  ·  ESC quit",
+            "UP/DOWN choose  ·  ENTER watch  ·  L agent  ·  P play  ·  F11 fullscreen  ·  ESC quit",
             (w // 2, h - margin),
             small,
             theme.TEXT_DIM,
@@ -212,12 +234,15 @@ class MenuScene:
             surface, f"{PLAYERS.get(spec.players, '')}  ·  id: {spec.id}", (rect.x, y), small, theme.TEXT_DIM
         )
         preview = self.previews.get(spec.id)
-        area = pygame.Rect(rect.x, y + small * 2, rect.width, rect.bottom - y - small * 4)
+        area = pygame.Rect(rect.x, y + small * 3, rect.width, rect.bottom - y - small * 5)
         if preview is not None and preview.shape[0] > 2:
             framed = draw_frame(surface, preview, area, spec.pixel_aspect)
             pygame.draw.rect(surface, theme.PANEL_EDGE, framed.inflate(4, 4), width=2)
         else:
             waiting = "loading preview…" if preview is None else "no preview"
             draw_text(surface, waiting, area.center, small, theme.TEXT_DIM, "center")
+        if self.on_watch is not None:
+            agent = AGENT_NAMES.get(self._agent(), self._agent())
+            draw_text(surface, f"AGENT: {agent}   (L to change)", (rect.x, y + small + 4), small, theme.INFO)
         hint = "ENTER watch it learn  ·  P play it yourself" if self.on_watch else "ENTER to play"
         draw_text(surface, hint, (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True)
