@@ -19,9 +19,10 @@ ARENA_AGENT = "arena"  # watch: continue the game's own arena agent (a new one t
 NEW_AGENT = "new"  # watch: a new agent, the saved one kept aside
 
 
-def arena_run_dir(spec: GameSpec) -> Path:
+def arena_run_dir(spec: GameSpec, runs: Path = ARENA_RUNS) -> Path:
+    """Where ``spec``'s own arena agent lives."""
     slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
-    return ARENA_RUNS / f"arena-{slug}"
+    return runs / f"arena-{slug}"
 
 
 def saved_agents(spec: GameSpec, runs: Path = ARENA_RUNS) -> list[Path]:
@@ -36,7 +37,7 @@ def saved_agents(spec: GameSpec, runs: Path = ARENA_RUNS) -> list[Path]:
         checkpoint = next(
             (folder / name for name in ("best.pt", "latest.pt") if (folder / name).is_file()), None
         )
-        if game_id == spec.id and checkpoint is not None and config.parent != arena_run_dir(spec):
+        if game_id == spec.id and checkpoint is not None and config.parent != arena_run_dir(spec, runs):
             found.append(checkpoint)
     return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
 
