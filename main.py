@@ -1,8 +1,10 @@
-"""Q-Arcade's command line: parse, then hand over to the game catalog and the Pygame front end.
+"""Q-Arcade's command line: parse, then hand over to the game catalog, the trainer and the Pygame front end.
 
-python main.py              the arcade: choose a game from the menu
-python main.py games        list every game
+python main.py              the arcade: an agent learning Catch live, the menu behind ESC
+python main.py arena GAME   watch an agent learn GAME, take over at any time
 python main.py play GAME    a person plays GAME alone
+python main.py train GAME   headless training with a progress bar (--steps, --out, --resume)
+python main.py games        list every game
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def list_games(kind: str | None) -> None:
 
 
 def run_window(args: argparse.Namespace) -> None:
-    """Open the arcade window on the menu, or straight on a game."""
+    """Open the arcade window: the arena learning a game (ESC leads to the menu), or a game to play."""
     from game.catalog import find_game
     from game.ui.app import App, check_display
 
