@@ -227,6 +227,15 @@ class Session:
         elif isinstance(command, Quit):
             self.running = False
 
+    def learn(self) -> None:
+        """One step of the learning environments, with a checkpoint every checkpoint_every_steps."""
+        before = self.trainer.steps
+        self.trainer.step()
+        self.trainer.measure_speed()
+        every = self.trainer.config.checkpoint_every_steps
+        if every and before // every != self.trainer.steps // every:
+            self.save(with_replay=False)  # weights only: the showcase must not stall on a big replay
+
     def save(self, with_replay: bool | None = None) -> None:
         path = self.trainer.save(with_replay)
         self.checkpoint = None if path is None else str(path)
@@ -328,8 +337,7 @@ def run_session(config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue) 
             now = time.monotonic()
             if session.fast:
                 if not session.paused:
-                    session.trainer.step()
-                    session.trainer.measure_speed()
+                    session.learn()
                 if now - session.last_fast_snapshot >= 1.0 / FAST_SNAPSHOTS_PER_S:
                     session.last_fast_snapshot = now
                     _offer(snapshots, session.fast_snapshot())
@@ -337,8 +345,7 @@ def run_session(config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue) 
                 session.next_showcase = max(session.next_showcase + session.step_seconds, now - 0.1)
                 _offer(snapshots, session.showcase_step())
             elif not session.paused:
-                session.trainer.step()
-                session.trainer.measure_speed()
+                session.learn()
             else:
                 time.sleep(min(0.005, max(0.0, session.next_showcase - now)))
         session.save(with_replay=False)  # weights only: a window closes within two seconds
