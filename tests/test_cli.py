@@ -62,3 +62,12 @@ def test_no_display_says_so():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
     message = one_sentence_exit_2(main_py("play", "catch", env=env))
     assert "display" in message.lower() and "xvfb-run" in message
+
+
+def test_arena_bad_input_ends_in_one_sentence(tmp_path):
+    assert "catch" in one_sentence_exit_2(main_py("arena", "cacth"))
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint at all")
+    assert "broken.pt" in one_sentence_exit_2(main_py("arena", "catch", "--checkpoint", str(broken)))
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    assert "xvfb-run" in one_sentence_exit_2(main_py("arena", env=env))

@@ -53,6 +53,7 @@ HELP = [
     ("HOME", "epsilon back to its schedule"),
     ("F5", "save a checkpoint"),
     ("F6", "Q-values on the board on / off (GridWorld, Tic-Tac-Toe)"),
+    ("F7", "lower plot: the loss / the mean Q-value"),
     ("F11 / F12", "fullscreen / screenshot"),
     ("F1 or ?", "this help"),
     ("ESC", "leave (the agent is saved)"),
@@ -89,6 +90,13 @@ class ArenaScene:
             log_scale=True,
             empty_text="waiting for the first update…",
         )
+        self.mean_q = LinePlot(
+            "mean Q of the batch",
+            average_window=10,
+            x_label="step",
+            empty_text="waiting for the first update…",
+        )
+        self.show_mean_q = False  # F7 swaps the lower plot between the loss and mean Q
         self.snapshot: Snapshot | None = None
         self.frames: deque[np.ndarray] = deque()
         self.frame: np.ndarray | None = None
@@ -164,6 +172,8 @@ class ArenaScene:
             self.worker.send(OverrideEpsilon(None))
         elif key == pygame.K_F6:
             self.show_board_values = not self.show_board_values
+        elif key == pygame.K_F7:
+            self.show_mean_q = not self.show_mean_q
         elif key == pygame.K_F5:
             self.worker.send(Save())
             self.app.notify("Saving a checkpoint…")
@@ -254,6 +264,8 @@ class ArenaScene:
         self.episodes_seen = snapshot.episodes
         if snapshot.loss is not None and snapshot.steps != self.last_loss_step:
             self.losses.append(snapshot.steps, snapshot.loss)
+            if snapshot.mean_q is not None:
+                self.mean_q.append(snapshot.steps, snapshot.mean_q)
             self.last_loss_step = snapshot.steps
         self.snapshot = snapshot
 
@@ -346,7 +358,8 @@ class ArenaScene:
         self.slider.draw(surface, pygame.Rect(side.x + 6, y, side.width - 12, slider_h), epsilon, override)
         y += slider_h
         self.returns.draw(surface, pygame.Rect(side.x, y, side.width, plot_h))
-        self.losses.draw(surface, pygame.Rect(side.x, y + plot_h, side.width, plot_h))
+        lower = self.mean_q if self.show_mean_q else self.losses
+        lower.draw(surface, pygame.Rect(side.x, y + plot_h, side.width, plot_h))
 
     def _status_line(self) -> str:
         s = self.snapshot
