@@ -11,6 +11,19 @@ from gymnasium import spaces
 
 from game.arcade.common import KeyCombo, combo
 from game.arcade.draw import Color, draw_text, draw_text_centered, fill_circle, fill_rect, text_width
+from game.arcade.runner_sprites import (
+    BIRD_DOWN,
+    BIRD_PALETTE,
+    BIRD_UP,
+    BIRD_W,
+    DUCKING,
+    JUMPING,
+    RUN_A,
+    RUN_B,
+    RUNNER_PALETTE,
+    blit,
+    sprite,
+)
 
 NOOP, JUMP, DUCK = 0, 1, 2  # action indices
 
@@ -34,7 +47,6 @@ JUMP_APEX = 29.7  # highest the feet get, pixels (the discrete sum of the jump a
 
 # Obstacles: (width, height) of the four cactus clumps; birds fly in a band at head height.
 CACTI: tuple[tuple[int, int], ...] = ((8, 14), (10, 20), (18, 14), (20, 20))  # pixels
-BIRD_W = 18  # pixels
 BIRD_BOTTOM, BIRD_TOP = 15, 34  # pixels: above a ducking runner (12), below a standing one's head (22),
 #                                 and higher than the jump apex (29.7), so a jump cannot clear a bird
 BIRD_CHANCE = 0.3  # probability that an obstacle is a bird
@@ -61,164 +73,6 @@ CACTUS_LIGHT: Color = (120, 196, 110)
 TEXT: Color = (70, 60, 80)
 TEXT_LIGHT: Color = (255, 250, 240)
 FLASH: Color = (255, 220, 80)
-
-# The runner, pixel by pixel: '.' is transparent, other letters index RUNNER_PALETTE.
-RUNNER_PALETTE: dict[str, Color] = {
-    "H": (214, 52, 52),  # cap
-    "S": (246, 196, 150),  # skin
-    "E": (40, 30, 40),  # eye
-    "T": (52, 120, 210),  # shirt
-    "P": (50, 50, 90),  # trousers
-    "K": (250, 250, 250),  # shoes
-}
-_HEAD = [
-    ".....HHHH.....",
-    "....HHHHHHH...",
-    "....HHHHHHHHH.",
-    "....SSSSSS....",
-    "....SSSSES....",
-    "....SSSSSS....",
-    ".....SSSS.....",
-    "......SS......",
-]
-RUN_A = [
-    *_HEAD,
-    ".....TTTTT....",
-    "....TTTTTTTS..",
-    "...STTTTTT.SS.",
-    "..SS.TTTTT....",
-    "..S..TTTTT....",
-    ".....TTTTT....",
-    ".....PPPPP....",
-    ".....PPPPPP...",
-    "....PPP..PPP..",
-    "....PP....PP..",
-    "...PP......PP.",
-    "..PP.......PP.",
-    ".KKK........KK",
-    ".KK.........KK",
-    "..............",
-    "..............",
-]
-RUN_B = [
-    *_HEAD,
-    ".....TTTTT....",
-    "....TTTTTTT...",
-    "....TTTTTTT...",
-    "....STTTTTS...",
-    "....STTTTT.S..",
-    ".....TTTTT....",
-    ".....PPPPP....",
-    ".....PPPPP....",
-    "......PPP.....",
-    "......PPP.....",
-    ".....PPPP.....",
-    ".....PP.PP....",
-    ".....PP.PP....",
-    "....PP..PP....",
-    "....KKK.KKK...",
-    "..............",
-]
-JUMPING = [
-    *_HEAD,
-    ".S...TTTTT..S.",
-    "..S.TTTTTTTS..",
-    "...STTTTTTT...",
-    ".....TTTTT....",
-    ".....TTTTT....",
-    ".....TTTTT....",
-    ".....PPPPPP...",
-    "....PPPPPPPP..",
-    "...PPP....PP..",
-    "...PP....PP...",
-    "..PP.....PP...",
-    "..KKK...KKK...",
-    "..............",
-    "..............",
-    "..............",
-    "..............",
-]
-DUCKING = [
-    "..............HHHH....",
-    ".............HHHHHHH..",
-    ".............HHHHHHHHH",
-    "....TTTTTTTT.SSSSSS...",
-    "..TTTTTTTTTTTSSSSES...",
-    "..TTTTTTTTTTTSSSSSS...",
-    "PPPPTTTTTTTT.SSSS.....",
-    "PPPPPPPPPTTSSS........",
-    "PPPPPPPPPP............",
-    "..PP...PP.............",
-    ".PP.....PP............",
-    "KKK....KKK............",
-]
-
-# The bird, flapping: its sprite fills the bird's hitbox, BIRD_W wide and BIRD_TOP - BIRD_BOTTOM high.
-BIRD_PALETTE: dict[str, Color] = {
-    "B": (214, 84, 96),  # body
-    "W": (156, 46, 72),  # wing
-    "L": (250, 200, 184),  # belly
-    "E": (30, 20, 30),  # eye
-    "Y": (250, 190, 60),  # beak
-}
-_BIRD_BODY = [
-    "...BBB............",
-    "..BBBBB...........",
-    ".BBEBBBB..........",
-    "YYYBBBBBBBBBBBBB..",
-    "...BBBBBBBBBBBBBBB",
-]
-BIRD_UP = [
-    ".........W........",
-    ".........WW.......",
-    "..........WW......",
-    "..........WWW.....",
-    "..........WWWW....",
-    "..........WWWWW...",
-    "...BBB....WWWWW...",
-    "..BBBBB...WWWWW...",
-    ".BBEBBBB.WWWWW....",
-    *_BIRD_BODY[3:],
-    ".....LLLLLLLBBBB.B",
-    "......LLLLLL......",
-    *["." * BIRD_W] * 6,
-]
-BIRD_DOWN = [
-    *["." * BIRD_W] * 6,
-    *_BIRD_BODY,
-    ".....LLLWWWWWBBB.B",
-    "......LLWWWWW.....",
-    "........WWWWW.....",
-    "........WWWW......",
-    "........WWW.......",
-    ".........WW.......",
-    ".........W........",
-    "." * BIRD_W,
-]
-
-def _sprite(rows: list[str], palette: dict[str, Color]) -> tuple[np.ndarray, np.ndarray]:
-    """Turn ASCII art into an (h, w, 3) colour array and an (h, w) opacity mask."""
-    h, w = len(rows), len(rows[0])
-    assert all(len(row) == w for row in rows), "sprite rows must have equal length"
-    colors = np.zeros((h, w, 3), np.uint8)
-    mask = np.zeros((h, w), bool)
-    for y, row in enumerate(rows):
-        for x, char in enumerate(row):
-            if char != ".":
-                colors[y, x] = palette[char]
-                mask[y, x] = True
-    return colors, mask
-
-
-def _blit(frame: np.ndarray, sprite: tuple[np.ndarray, np.ndarray], x: int, y: int) -> None:
-    """Draw a sprite with its top-left corner at (x, y), clipped to the frame."""
-    colors, mask = sprite
-    h, w = mask.shape
-    x0, y0 = max(0, x), max(0, y)
-    x1, y1 = min(frame.shape[1], x + w), min(frame.shape[0], y + h)
-    if x0 < x1 and y0 < y1:
-        sub_mask = mask[y0 - y : y1 - y, x0 - x : x1 - x]
-        frame[y0:y1, x0:x1][sub_mask] = colors[y0 - y : y1 - y, x0 - x : x1 - x][sub_mask]
 
 
 @dataclass
@@ -308,11 +162,11 @@ class RunnerEnv(gym.Env[np.ndarray, np.int64]):
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
 
         self._sprites = {
-            name: _sprite(rows, RUNNER_PALETTE)
+            name: sprite(rows, RUNNER_PALETTE)
             for name, rows in (("run_a", RUN_A), ("run_b", RUN_B), ("jump", JUMPING), ("duck", DUCKING))
         }
-        self._sprites["bird_up"] = _sprite(BIRD_UP, BIRD_PALETTE)
-        self._sprites["bird_down"] = _sprite(BIRD_DOWN, BIRD_PALETTE)
+        self._sprites["bird_up"] = sprite(BIRD_UP, BIRD_PALETTE)
+        self._sprites["bird_down"] = sprite(BIRD_DOWN, BIRD_PALETTE)
         assert self._sprites["bird_up"][1].shape == (BIRD_TOP - BIRD_BOTTOM, BIRD_W)
         assert self._sprites["run_a"][1].shape == (STAND_H, STAND_W)
         assert self._sprites["duck"][1].shape == (DUCK_H, DUCK_W)
@@ -580,7 +434,7 @@ class RunnerEnv(gym.Env[np.ndarray, np.int64]):
 
     def _draw_bird(self, frame: np.ndarray, o: _Obstacle) -> None:
         sprite = self._sprites["bird_up" if (self._steps // 6) % 2 == 0 else "bird_down"]
-        _blit(frame, sprite, round(o.x), GROUND_Y - o.top)
+        blit(frame, sprite, round(o.x), GROUND_Y - o.top)
 
     def _draw_runner(self, frame: np.ndarray) -> None:
         feet = GROUND_Y - round(self._height)
@@ -593,7 +447,7 @@ class RunnerEnv(gym.Env[np.ndarray, np.int64]):
         sprite = self._sprites[name]
         # Feet on the ground line: the last non-empty sprite row sits on row `feet - 1`.
         rows = np.flatnonzero(sprite[1].any(axis=1))
-        _blit(frame, sprite, RUNNER_X, feet - 1 - rows[-1])
+        blit(frame, sprite, RUNNER_X, feet - 1 - rows[-1])
         if self._crashed:
             cx, cy = RUNNER_X + STAND_W, feet - STAND_H // 2
             for i in range(-5, 6):
