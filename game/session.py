@@ -190,7 +190,8 @@ class Session:
             self.trainer.restore()
         elif config.checkpoint:
             self.trainer.load_weights(config.checkpoint)
-        self.checkpoint: str | None = config.checkpoint
+        latest = Path(config.run_dir) / "checkpoints" / "latest.pt"
+        self.checkpoint: str | None = str(latest) if config.resume else config.checkpoint  # shown on screen
         self.stream = train_config.num_envs  # the showcase's replay stream
         self.showcase = spec.make_env("show")
         self.labels = action_labels(self.showcase)

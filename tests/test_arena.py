@@ -141,3 +141,48 @@ def test_saved_agents_are_this_games_runs_best_first_and_newest_first(tmp_path):
         tmp_path / "new" / "checkpoints" / "best.pt",
         tmp_path / "old" / "checkpoints" / "latest.pt",
     ]
+
+
+class FailingWorker:
+    """A worker whose every start ends in the same error at once."""
+
+    def __init__(self):
+        self.starts = 0
+        self.pending = False
+
+    alive = False
+
+    def start(self, resume=None):
+        self.starts += 1
+        self.pending = True
+
+    def restart(self):
+        self.start()
+
+    def poll(self):
+        if self.pending:
+            self.pending = False
+            from game.session import Snapshot
+
+            return Snapshot(error="RuntimeError: the checkpoint cannot be read", traceback="...")
+        return None
+
+    def send(self, command):
+        pass
+
+    def stop(self, save=True):
+        pass
+
+
+def test_a_worker_that_keeps_failing_is_restarted_three_times_then_the_person_decides(app):
+    worker = FailingWorker()
+    scene = ArenaScene(app, find_game("catch"), worker)
+    app.scene = scene
+    for _ in range(60 * 12):  # twelve seconds of frames: room for many restarts
+        app.step(1 / 60)
+    assert worker.starts == 3, "the first start and two restarts, then it stops trying"
+    assert scene.error is not None and scene.failures == 3
+    key(pygame.KEYDOWN, pygame.K_RETURN)
+    app.step(1 / 60)
+    assert worker.starts == 4, "ENTER tries again"
+    scene.close()

@@ -40,6 +40,7 @@ from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
 MAX_FRAME_BACKLOG = 8  # display frames queued before the oldest are skipped (keeps latency low)
 RESTART_AFTER_S = 2.0  # a crashed worker is restarted after its error has been on screen this long
+MAX_RESTARTS = 3  # failures in a row before the arena stops restarting and asks the person
 EPSILON_STEP = 0.05  # PAGE UP / PAGE DOWN change of the epsilon override
 AGREEMENT_WINDOW = 200  # person's moves over which "agent agrees with you" is measured
 
@@ -105,6 +106,7 @@ class ArenaScene:
         self.help = False
         self.error: Snapshot | None = None
         self.error_for = 0.0
+        self.failures = 0  # errors since the worker last sent a normal snapshot
         self.agreement: deque[bool] = deque(maxlen=AGREEMENT_WINDOW)
         self.episodes_seen = 0
         self.last_loss_step = -1
@@ -140,6 +142,10 @@ class ArenaScene:
 
     def _arena_key(self, event: pygame.event.Event) -> bool:
         """Keys of the arena itself (never the game's); True when the key was one."""
+        if self.error is not None and self.failures >= MAX_RESTARTS and event.key == pygame.K_RETURN:
+            self.failures = 0
+            self._restart()
+            return True
         if event.key == pygame.K_ESCAPE:
             if self.help:
                 self.help = False
@@ -217,11 +223,12 @@ class ArenaScene:
         self._take_snapshots()
         if self.error is not None:
             self.error_for += dt
-            if self.error_for >= RESTART_AFTER_S:
+            if self.error_for >= RESTART_AFTER_S and self.failures < MAX_RESTARTS:
                 self._restart()
         elif not self.worker.alive and self.snapshot is not None:
             self.error = Snapshot(error="The learner stopped without a word.")
             self.error_for = 0.0
+            self.failures += 1
         if self.frames:
             while len(self.frames) > MAX_FRAME_BACKLOG:
                 self.frames.popleft()
@@ -233,7 +240,9 @@ class ArenaScene:
             return
         if snapshot.error is not None:
             self.error, self.error_for = snapshot, 0.0
+            self.failures += 1
             return
+        self.failures = 0  # a worker that speaks normally has recovered
         self.frames.extend(snapshot.frames)
         if snapshot.board_q is not None:
             self.board_q, self.board_mask = snapshot.board_q, snapshot.board_mask
@@ -302,12 +311,11 @@ class ArenaScene:
         )
         if self.error is not None:
             first = (self.error.error or "").splitlines()[0][:120]
-            draw_banner(
-                surface,
-                ["THE LEARNER STOPPED", first, "restarting from the last checkpoint…"],
-                size * 2,
-                theme.BAD,
-            )
+            if self.failures < MAX_RESTARTS:
+                lines = ["THE LEARNER STOPPED", first, "restarting from the last checkpoint…"]
+            else:
+                lines = ["THE LEARNER KEEPS STOPPING", first, "ENTER to try again  ·  ESC to leave"]
+            draw_banner(surface, lines, size * 2, theme.BAD)
         if self.help:
             self._draw_help(surface, size)
 
