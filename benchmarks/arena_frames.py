@@ -1,0 +1,139 @@
+"""The arena's frame time and its key-press latency, while the agent trains in its worker.
+
+Frame time: the time one frame of the arena takes to handle events, take the newest snapshot and
+draw every overlay, at 1280x720 (SDL's dummy driver: everything is drawn, nothing reaches a
+screen). A frame every 16.7 ms is 60 frames a second, so the 99th percentile must stay under that.
+
+Latency: from a game key pressed to a snapshot of the game played with that key's action. The
+showcase decides once per agent step (Catch: 10 a second; Atari: every 4th of 60 frames), so that
+step sets the floor.
+
+    python -m benchmarks.arena_frames
+    python -m benchmarks.arena_frames --games catch runner ALE/Pong-v5 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as main.py sets it
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import pygame
+
+from benchmarks._common import print_footer, print_header, print_table
+from game.catalog import find_game
+from game.session import SessionConfig, Worker
+from game.ui.app import App
+from game.ui.scenes.arena import ArenaScene
+
+FRAME_BUDGET_MS = 1000 / 60  # one frame at 60 frames a second
+STARTUP_TIMEOUT_S = 120  # a spawned worker imports torch and gymnasium first
+PRESSES = 12  # key presses timed per game
+TAKE_KEY = {
+    "catch": pygame.K_LEFT,
+    "runner": pygame.K_UP,
+    "ALE/Pong-v5": pygame.K_UP,
+}  # a key each game obeys
+
+
+def post(kind: int, key: int) -> None:
+    pygame.event.post(pygame.event.Event(kind, key=key, mod=0, unicode="", scancode=0))
+
+
+def measure(game_id: str, seconds: float) -> tuple[float, float, float, float]:
+    """(median frame ms, p99 frame ms, median latency ms, worst latency ms) for ``game_id``."""
+    spec = find_game(game_id)
+    with tempfile.TemporaryDirectory() as folder:
+        worker = Worker(SessionConfig(spec.id, folder, train_overrides={"learning_starts": 500}))
+        app = App(size=(1280, 720))
+        app.open()
+        scene = ArenaScene(app, spec, worker)
+        scene.takeover.idle_s = 0.5
+        app.scene = scene
+        clock = pygame.time.Clock()
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            while (scene.snapshot is None or scene.snapshot.updates == 0) and time.monotonic() < deadline:
+                app.step(clock.tick(60) / 1000)
+            if scene.snapshot is None:
+                raise SystemExit("the worker did not start in time")
+            frame_ms = []
+            start = time.monotonic()
+            while time.monotonic() - start < seconds:
+                dt = clock.tick(60) / 1000
+                began = time.perf_counter()
+                app.step(dt)
+                frame_ms.append((time.perf_counter() - began) * 1000)
+            latencies = [press_latency(app, scene, clock, TAKE_KEY[game_id]) for _ in range(PRESSES)]
+        finally:
+            app.close()
+    return (
+        float(np.median(frame_ms)),
+        float(np.percentile(frame_ms, 99)),
+        float(np.median(latencies)),
+        float(np.max(latencies)),
+    )
+
+
+def press_latency(app: App, scene: ArenaScene, clock: pygame.time.Clock, key: int) -> float:
+    """Milliseconds from pressing ``key`` until a snapshot shows the game played with its action."""
+    while scene.takeover.human or (scene.snapshot is not None and scene.snapshot.controller == "human"):
+        app.step(clock.tick(60) / 1000)  # wait until the agent has the controls back
+    action = scene.keymap.action_for({pygame.key.name(key)})
+    post(pygame.KEYDOWN, key)
+    pressed = time.perf_counter()
+    while not (scene.snapshot.controller == "human" and scene.snapshot.action == action):
+        app.step(clock.tick(60) / 1000)
+    latency = (time.perf_counter() - pressed) * 1000
+    post(pygame.KEYUP, key)
+    return latency
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--games", nargs="+", default=["catch", "runner", "ALE/Pong-v5"], choices=sorted(TAKE_KEY)
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of frames timed per game")
+    args = parser.parse_args()
+    print_header("Arena frame time at 1280x720 and key-press latency, while the agent trains")
+    rows = []
+    for game_id in args.games:
+        median, p99, latency, worst = measure(game_id, args.seconds)
+        rows.append(
+            [
+                game_id,
+                f"{median:.1f}",
+                f"{p99:.1f}",
+                f"{FRAME_BUDGET_MS:.1f}",
+                f"{latency:.0f}",
+                f"{worst:.0f}",
+            ]
+        )
+        print(
+            f"{game_id}: frame median {median:.1f} ms, p99 {p99:.1f} ms; key to game median {latency:.0f} ms"
+        )
+    print()
+    headers = [
+        "game",
+        "frame median ms",
+        "frame p99 ms",
+        "budget ms",
+        "key->game median ms",
+        "key->game worst ms",
+    ]
+    print_table(headers, rows)
+    print_footer()
+
+
+if __name__ == "__main__":
+    main()
