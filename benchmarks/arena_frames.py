@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,14 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import pygame
 
+from benchmarks._arena import learning_arena
 from benchmarks._common import print_footer, print_header, print_table
-from game.catalog import find_game
-from game.session import SessionConfig, Worker
 from game.ui.app import App
 from game.ui.scenes.arena import ArenaScene
 
 FRAME_BUDGET_MS = 1000 / 60  # one frame at 60 frames a second
-STARTUP_TIMEOUT_S = 120  # a spawned worker imports torch and gymnasium first
 PRESSES = 12  # key presses timed per game
 TAKE_KEY = {
     "catch": pygame.K_LEFT,
@@ -51,31 +48,16 @@ def post(kind: int, key: int) -> None:
 
 def measure(game_id: str, seconds: float) -> tuple[float, float, float, float]:
     """(median frame ms, p99 frame ms, median latency ms, worst latency ms) for ``game_id``."""
-    spec = find_game(game_id)
-    with tempfile.TemporaryDirectory() as folder:
-        worker = Worker(SessionConfig(spec.id, folder, train_overrides={"learning_starts": 500}))
-        app = App(size=(1280, 720))
-        app.open()
-        scene = ArenaScene(app, spec, worker)
+    with learning_arena(game_id, (1280, 720), {"learning_starts": 500}) as (app, scene, clock):
         scene.takeover.idle_s = 0.5
-        app.scene = scene
-        clock = pygame.time.Clock()
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while (scene.snapshot is None or scene.snapshot.updates == 0) and time.monotonic() < deadline:
-                app.step(clock.tick(60) / 1000)
-            if scene.snapshot is None:
-                raise SystemExit("the worker did not start in time")
-            frame_ms = []
-            start = time.monotonic()
-            while time.monotonic() - start < seconds:
-                dt = clock.tick(60) / 1000
-                began = time.perf_counter()
-                app.step(dt)
-                frame_ms.append((time.perf_counter() - began) * 1000)
-            latencies = [press_latency(app, scene, clock, TAKE_KEY[game_id]) for _ in range(PRESSES)]
-        finally:
-            app.close()
+        frame_ms = []
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            dt = clock.tick(60) / 1000
+            began = time.perf_counter()
+            app.step(dt)
+            frame_ms.append((time.perf_counter() - began) * 1000)
+        latencies = [press_latency(app, scene, clock, TAKE_KEY[game_id]) for _ in range(PRESSES)]
     return (
         float(np.median(frame_ms)),
         float(np.percentile(frame_ms, 99)),

@@ -15,7 +15,6 @@ import dataclasses
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,19 +23,15 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as main.py sets it
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pygame
 import torch
 
 from agents.trainer import Trainer
+from benchmarks._arena import learning_arena
 from benchmarks._common import print_footer, print_header, print_table
 from game.catalog import find_game
 from game.presets import preset, with_overrides
-from game.session import SessionConfig, Worker
-from game.ui.app import App
-from game.ui.scenes.arena import ArenaScene
 
 LEARNING_STARTS = {"catch": 200, "ALE/Pong-v5": 2_000}  # lowered so both sides measure learning, not filling
-STARTUP_TIMEOUT_S = 120  # a spawned worker imports torch and gymnasium first
 
 
 def headless(game_id: str, seconds: float, warmup_s: float) -> float:
@@ -64,31 +59,16 @@ def headless(game_id: str, seconds: float, warmup_s: float) -> float:
 
 def arena(game_id: str, seconds: float, warmup_s: float) -> tuple[float, float]:
     """(worker steps per second, UI frames per second) with the arena drawing at 60 frames a second."""
-    spec = find_game(game_id)
-    with tempfile.TemporaryDirectory() as folder:
-        overrides = {"learning_starts": LEARNING_STARTS[game_id], "checkpoint_every_steps": 0}
-        worker = Worker(SessionConfig(spec.id, folder, train_overrides=overrides))
-        app = App(size=(1280, 800))
-        app.open()
-        scene = ArenaScene(app, spec, worker)
-        app.scene = scene
-        clock = pygame.time.Clock()
-        try:
-            deadline = time.monotonic() + STARTUP_TIMEOUT_S
-            while (scene.snapshot is None or scene.snapshot.updates == 0) and time.monotonic() < deadline:
-                app.step(clock.tick(60) / 1000)
-            if scene.snapshot is None:
-                raise SystemExit("the worker did not start in time")
-            warm = time.monotonic() + warmup_s
-            while time.monotonic() < warm:
-                app.step(clock.tick(60) / 1000)
-            start, steps, frames = time.monotonic(), scene.snapshot.steps, app.frames
-            while time.monotonic() - start < seconds:
-                app.step(clock.tick(60) / 1000)
-            elapsed = time.monotonic() - start
-            return (scene.snapshot.steps - steps) / elapsed, (app.frames - frames) / elapsed
-        finally:
-            app.close()
+    overrides = {"learning_starts": LEARNING_STARTS[game_id], "checkpoint_every_steps": 0}
+    with learning_arena(game_id, (1280, 800), overrides) as (app, scene, clock):
+        warm = time.monotonic() + warmup_s
+        while time.monotonic() < warm:
+            app.step(clock.tick(60) / 1000)
+        start, steps, frames = time.monotonic(), scene.snapshot.steps, app.frames
+        while time.monotonic() - start < seconds:
+            app.step(clock.tick(60) / 1000)
+        elapsed = time.monotonic() - start
+        return (scene.snapshot.steps - steps) / elapsed, (app.frames - frames) / elapsed
 
 
 def main() -> None:
