@@ -121,6 +121,28 @@ class EpisodeEnd:
     length: int
 
 
+def play_episodes(
+    agent: DQNAgent, make_env: Callable[[], gym.Env], episodes: int, epsilon: float, seed: int, max_steps: int
+) -> list[float]:
+    """The returns of ``episodes`` games the agent plays at ``epsilon`` (game n seeded seed + n)."""
+    env = make_env()
+    returns = []
+    try:
+        for n in range(episodes):
+            obs, _ = env.reset(seed=seed + n)
+            total, done, length = 0.0, False, 0
+            while not done and length < max_steps:
+                action = agent.act(obs, epsilon).action
+                obs, reward, terminated, truncated, _ = env.step(int(action))
+                total += float(reward)
+                done = terminated or truncated
+                length += 1
+            returns.append(total)
+    finally:
+        env.close()
+    return returns
+
+
 class Pool(Protocol):
     """N environments the Trainer steps together (EnvPool, or a vectorized simulator's adapter)."""
 
@@ -343,22 +365,14 @@ class Trainer:
 
     def evaluate(self, episodes: int | None = None) -> float:
         """Mean return of ``episodes`` games at the evaluation epsilon, on a separate environment."""
-        episodes = episodes or self.config.eval_episodes
-        env = self.make_eval_env()
-        returns = []
-        try:
-            for n in range(episodes):
-                obs, _ = env.reset(seed=10_000_000 + self.steps + n)
-                total, done, length = 0.0, False, 0
-                while not done and length < self.config.eval_max_steps:
-                    action = self.agent.act(obs, self.config.eval_epsilon).action
-                    obs, reward, terminated, truncated, _ = env.step(int(action))
-                    total += float(reward)
-                    done = terminated or truncated
-                    length += 1
-                returns.append(total)
-        finally:
-            env.close()
+        returns = play_episodes(
+            self.agent,
+            self.make_eval_env,
+            episodes or self.config.eval_episodes,
+            self.config.eval_epsilon,
+            seed=10_000_000 + self.steps,
+            max_steps=self.config.eval_max_steps,
+        )
         self.last_eval = float(np.mean(returns))
         if self.metrics is not None:
             self.metrics.evaluation(self.steps, self.last_eval, returns)

@@ -13,6 +13,7 @@ from pathlib import Path
 from game.catalog import GameSpec
 from game.errors import UserError
 from game.session import SessionConfig, Worker
+from game.shipped import shipped_agents
 
 ARENA_RUNS = Path("runs")  # parent of the arena's run directories
 ARENA_AGENT = "arena"  # watch: continue the game's own arena agent (a new one the first time)
@@ -26,7 +27,9 @@ def arena_run_dir(spec: GameSpec, runs: Path = ARENA_RUNS) -> Path:
 
 
 def saved_agents(spec: GameSpec, runs: Path = ARENA_RUNS) -> list[Path]:
-    """Checkpoints of ``spec``'s game found in run directories (best.pt where there is one), newest first."""
+    """The agents shipped for ``spec``'s game, then checkpoints of it found in run directories
+    (best.pt where there is one), newest first."""
+    shipped = [path for _, path in shipped_agents(spec.id)]
     found = []
     for config in runs.glob("*/config.json"):
         try:
@@ -39,7 +42,7 @@ def saved_agents(spec: GameSpec, runs: Path = ARENA_RUNS) -> list[Path]:
         )
         if game_id == spec.id and checkpoint is not None and config.parent != arena_run_dir(spec, runs):
             found.append(checkpoint)
-    return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+    return shipped + sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
 
 
 def check_checkpoint(spec: GameSpec, path: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pygame
 
 from game.catalog import GameSpec, catalog, frame_of
+from game.shipped import AGENTS_DIR
 from game.ui import theme
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.text import draw_panel, draw_text
@@ -28,6 +29,16 @@ def _section(spec: GameSpec) -> str:
     if spec.kind == "atari" and spec.featured:
         return "atari-featured"
     return spec.kind
+
+
+def agent_label(option: str) -> str:
+    """How the menu names an agent to watch: its kind, a shipped stage, or a checkpoint's path."""
+    if option in AGENT_NAMES:
+        return AGENT_NAMES[option]
+    path = Path(option)
+    if AGENTS_DIR in path.parents:
+        return f"shipped, trained: {path.stem}"
+    return option
 
 
 class MenuScene:
@@ -242,7 +253,7 @@ class MenuScene:
             waiting = "loading preview…" if preview is None else "no preview"
             draw_text(surface, waiting, area.center, small, theme.TEXT_DIM, "center")
         if self.on_watch is not None:
-            agent = AGENT_NAMES.get(self._agent(), self._agent())
+            agent = agent_label(self._agent())
             draw_text(surface, f"AGENT: {agent}   (L to change)", (rect.x, y + small + 4), small, theme.INFO)
         hint = "ENTER watch it learn  ·  P play it yourself" if self.on_watch else "ENTER to play"
         draw_text(surface, hint, (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True)
