@@ -118,6 +118,7 @@ def test_epsilon_slider_maps_the_track_to_zero_one_and_right_click_to_the_schedu
 def test_saved_agents_are_this_games_runs_best_first_and_newest_first(tmp_path):
     import json
 
+    from game.shipped import shipped_agents
     from game.ui.arcade import arena_run_dir, saved_agents
 
     spec = find_game("catch")
@@ -137,10 +138,10 @@ def test_saved_agents_are_this_games_runs_best_first_and_newest_first(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{")
     found = saved_agents(spec, tmp_path)
-    assert found == [
-        tmp_path / "new" / "checkpoints" / "best.pt",
-        tmp_path / "old" / "checkpoints" / "latest.pt",
-    ]
+    shipped = [path for _, path in shipped_agents("catch")]
+    assert shipped, "Catch ships trained agents, offered first"
+    runs = [tmp_path / "new" / "checkpoints" / "best.pt", tmp_path / "old" / "checkpoints" / "latest.pt"]
+    assert found == shipped + runs
 
 
 class FailingWorker:
