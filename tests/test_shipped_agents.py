@@ -1,5 +1,7 @@
 """Every agent shipped in assets/agents loads, and plays its game at the score its manifest promises."""
 
+import itertools
+
 import pytest
 import torch
 
@@ -37,7 +39,8 @@ def test_shipped_agent_plays_at_its_stated_score(game_id, stage, entry):
 
 @pytest.mark.parametrize("game_id", sorted(manifest()))
 def test_stages_get_better(game_id):
-    stages = manifest()[game_id]
-    if {"beginner", "expert"} <= set(stages):
-        assert stages["beginner"]["steps"] < stages["expert"]["steps"]
-        assert stages["beginner"]["eval"] < stages["expert"]["eval"]
+    order = [stage for stage in ("beginner", "intermediate", "expert") if stage in manifest()[game_id]]
+    stages = [manifest()[game_id][stage] for stage in order]
+    for earlier, later in itertools.pairwise(stages):
+        assert earlier["steps"] < later["steps"]
+        assert earlier["eval"] < later["eval"] and earlier["min_return"] < later["min_return"]
