@@ -104,3 +104,17 @@ def test_worker_streams_obeys_survives_a_kill_and_stops(tmp_path):
         assert time.monotonic() - started < 3.0
         assert not worker.alive
     assert (tmp_path / "run" / "checkpoints" / "latest.pt").is_file()
+
+
+def test_a_session_can_start_from_a_shipped_agent(tmp_path):
+    from game.shipped import AGENTS_DIR, manifest
+
+    entry = manifest()["runner"]["expert"]
+    session = Session(SessionConfig("runner", str(tmp_path / "run"), checkpoint=str(AGENTS_DIR / entry["file"])))
+    try:
+        first = session.showcase_step()
+        assert first.steps == entry["steps"], "the agent's step count comes with its weights"
+        assert first.epsilon == pytest.approx(session.trainer.config.epsilon_end), "so epsilon is where it was"
+        assert first.checkpoint.endswith("expert.pt")
+    finally:
+        session.close()
