@@ -110,11 +110,13 @@ def test_a_session_can_start_from_a_shipped_agent(tmp_path):
     from game.shipped import AGENTS_DIR, manifest
 
     entry = manifest()["runner"]["expert"]
-    session = Session(SessionConfig("runner", str(tmp_path / "run"), checkpoint=str(AGENTS_DIR / entry["file"])))
+    shipped = str(AGENTS_DIR / entry["file"])
+    session = Session(SessionConfig("runner", str(tmp_path / "run"), checkpoint=shipped))
     try:
         first = session.showcase_step()
         assert first.steps == entry["steps"], "the agent's step count comes with its weights"
-        assert first.epsilon == pytest.approx(session.trainer.config.epsilon_end), "so epsilon is where it was"
+        end = session.trainer.config.epsilon_end
+        assert first.epsilon == pytest.approx(end), "so epsilon is where it was"
         assert first.checkpoint.endswith("expert.pt")
     finally:
         session.close()
