@@ -28,8 +28,9 @@ def manifest() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def shipped_agents(game_id: str) -> list[tuple[str, Path]]:
-    """(stage, checkpoint) of every agent shipped for ``game_id``, in the manifest's order."""
-    return [(stage, AGENTS_DIR / entry["file"]) for stage, entry in manifest().get(game_id, {}).items()]
+    """(stage, checkpoint) of every agent shipped for ``game_id``, the most trained first."""
+    stages = sorted(manifest().get(game_id, {}).items(), key=lambda item: item[1]["steps"], reverse=True)
+    return [(stage, AGENTS_DIR / entry["file"]) for stage, entry in stages]
 
 
 def export_agent(checkpoint: str | os.PathLike, stage: str, min_return: float, command: str) -> Path:
@@ -50,7 +51,7 @@ def export_agent(checkpoint: str | os.PathLike, stage: str, min_return: float, c
     entries.setdefault(metadata["game_id"], {})[stage] = {
         "file": str(target.relative_to(AGENTS_DIR)),
         "steps": metadata["steps"],
-        "eval": round(float(metadata.get("best_eval") or metadata.get("last_eval") or 0.0), 3),
+        "eval": round(float(metadata.get("last_eval") or 0.0), 3),  # its own evaluation when saved
         "min_return": min_return,
         "command": command,
     }
