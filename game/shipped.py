@@ -46,7 +46,9 @@ def export_agent(checkpoint: str | os.PathLike, stage: str, min_return: float, c
     slug = metadata["game_id"].replace("ALE/", "").replace("/", "-").lower()
     target = AGENTS_DIR / slug / f"{stage}.pt"
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(target, model_state=state["model"], optimizer_state=None, metadata=metadata)
+    # A shipped agent starts with its target network equal to its network: one copy of the weights.
+    model = {**state["model"], "target_network": state["model"]["network"]}
+    save_checkpoint(target, model_state=model, optimizer_state=None, metadata=metadata)
     entries = manifest()
     entries.setdefault(metadata["game_id"], {})[stage] = {
         "file": str(target.relative_to(AGENTS_DIR)),
