@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", choices=["auto", "cpu", "cuda"], help="where the network runs (default auto)"
     )
     train.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    train.add_argument(
+        "--self-play",
+        action="store_true",
+        help="two-player turn-based games: a Q-table learns against itself",
+    )
     return parser
 
 
@@ -130,6 +135,7 @@ def train(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         threads=args.threads,
+        self_play=args.self_play,
     )
     return run_training(request)
 

@@ -7,7 +7,9 @@ model the way gymnasium's FrozenLake does: ``P[s][a] = [(probability, next_state
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -186,4 +188,33 @@ def q_learning(
             next_obs, reward, terminated, truncated, _ = env.step(action)
             table.update(obs, action, float(reward), next_obs, terminated)
             obs, done = next_obs, terminated or truncated
+    return table
+
+
+def save_table(table: QTable, path: str | os.PathLike) -> None:
+    """Write a table keyed by observation tuples (self-play's) to ``path`` as .npz, atomically."""
+    if table.dense:
+        keys = np.arange(len(table.q), dtype=np.float64)[:, None]
+        values = np.asarray(table.q, dtype=np.float64)
+    else:
+        keys = np.array(list(table.q), dtype=np.float64)
+        values = np.array(list(table.q.values()), dtype=np.float64).reshape(len(keys), table.n_actions)
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(temporary, keys=keys, values=values, dense=table.dense, gamma=table.gamma)
+    os.replace(temporary, path)
+
+
+def load_table(path: str | os.PathLike) -> QTable:
+    """A table written by :func:`save_table`, ready to act (greedily, or to learn on)."""
+    with np.load(path) as data:
+        keys, values = data["keys"], data["values"]
+        dense, gamma = bool(data["dense"]), float(data["gamma"])
+    if values.ndim != 2 or len(keys) != len(values):
+        raise ValueError(f"{path} is not a saved Q-table")
+    table = QTable(values.shape[1], len(values) if dense else None, gamma=gamma)
+    if dense:
+        table.q = values.copy()
+    else:
+        table.q = {tuple(key.tolist()): row.copy() for key, row in zip(keys, values, strict=True)}
     return table

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,13 @@ def manifest() -> dict[str, dict[str, dict[str, Any]]]:
     return json.loads(MANIFEST.read_text())
 
 
-def shipped_agents(game_id: str) -> list[tuple[str, Path]]:
-    """(stage, checkpoint) of every agent shipped for ``game_id``, the most trained first."""
+def shipped_agents(game_id: str, kind: str = "dqn") -> list[tuple[str, Path]]:
+    """(stage, file) of every agent of ``kind`` ("dqn" checkpoints, "qtable" self-play tables)
+    shipped for ``game_id``, the most trained first."""
     stages = sorted(manifest().get(game_id, {}).items(), key=lambda item: item[1]["steps"], reverse=True)
-    return [(stage, AGENTS_DIR / entry["file"]) for stage, entry in stages]
+    return [
+        (stage, AGENTS_DIR / entry["file"]) for stage, entry in stages if entry.get("kind", "dqn") == kind
+    ]
 
 
 def export_agent(checkpoint: str | os.PathLike, stage: str, min_return: float, command: str) -> Path:
@@ -49,18 +53,45 @@ def export_agent(checkpoint: str | os.PathLike, stage: str, min_return: float, c
     # A shipped agent starts with its target network equal to its network: one copy of the weights.
     model = {**state["model"], "target_network": state["model"]["network"]}
     save_checkpoint(target, model_state=model, optimizer_state=None, metadata=metadata)
-    entries = manifest()
-    entries.setdefault(metadata["game_id"], {})[stage] = {
+    entry = {
+        "kind": "dqn",
         "file": str(target.relative_to(AGENTS_DIR)),
         "steps": metadata["steps"],
         "eval": round(float(metadata.get("last_eval") or 0.0), 3),  # its own evaluation when saved
         "min_return": min_return,
         "command": command,
     }
+    _record(metadata["game_id"], stage, entry)
+    return target
+
+
+def export_table(
+    table_file: str | os.PathLike, game_id: str, stage: str, games: int, min_return: float, command: str
+) -> Path:
+    """Ship a self-play Q-table (``main.py train GAME --self-play``) trained for ``games`` games."""
+    slug = game_id.replace("/", "-").lower()
+    target = AGENTS_DIR / slug / f"{stage}.npz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(table_file, target)
+    entry = {
+        "kind": "qtable",
+        "file": str(target.relative_to(AGENTS_DIR)),
+        "steps": games,
+        "eval": None,
+        "min_return": min_return,
+        "command": command,
+    }
+    _record(game_id, stage, entry)
+    return target
+
+
+def _record(game_id: str, stage: str, entry: dict[str, Any]) -> None:
+    """Add or replace one manifest entry, atomically."""
+    entries = manifest()
+    entries.setdefault(game_id, {})[stage] = entry
     temporary = MANIFEST.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(entries, indent=2, sort_keys=True) + "\n")
     os.replace(temporary, MANIFEST)
-    return target
 
 
 def load_shipped_agent(path: str | os.PathLike) -> tuple[DQNAgent, dict[str, Any]]:

@@ -51,6 +51,7 @@ class TrainRequest:
     seed: int | None = None
     device: str | None = None
     threads: int = 1
+    self_play: bool = False
 
 
 def build_config(base: TrainConfig, request: TrainRequest) -> TrainConfig:
@@ -157,6 +158,20 @@ def run_training(request: TrainRequest) -> int:
     if request.threads < 1:
         raise UserError(f"--threads must be at least 1, not {request.threads}.")
     torch.set_num_threads(request.threads)
+    if request.self_play:
+        from game.selfplay_training import train_by_self_play
+
+        if request.resume or not request.game:
+            raise UserError("--self-play trains a new table for a named game; it does not resume.")
+        spec = find_game(request.game)
+        slug = spec.id.replace("/", "-").lower()
+        run_dir = (
+            Path(request.out)
+            if request.out
+            else RUNS_DIR / f"{slug}-selfplay-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
+        train_by_self_play(spec, request.steps, run_dir, request.seed or 0)
+        return 0
     try:
         trainer, spec, resumed = make_trainer(request)
     except CheckpointError as error:

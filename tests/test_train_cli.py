@@ -238,3 +238,39 @@ def test_atari_trains_checkpoints_and_resumes(tmp_path):
     assert result.stdout.startswith("Resuming at step 1,200: Pong (ALE/Pong-v5) to 1,600 steps, 2 env(s)")
     _, metadata = load_checkpoint(run / "checkpoints" / "latest.pt", expected)
     assert (metadata["steps"], metadata["updates"]) == (1_600, 300)
+
+
+def test_self_play_trains_a_table_that_does_not_lose(tmp_path):
+    from agents.tabular import load_table
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "train",
+            "tictactoe",
+            "--self-play",
+            "--steps",
+            "20000",
+            "--out",
+            "RUN",
+            "--seed",
+            "0",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    done = result.stdout.strip().splitlines()[-1]
+    assert done.startswith("Done in") and " 0 lost of 50" in done, done
+    assert len(load_table(tmp_path / "RUN" / "qtable.npz").q) > 4000
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "train", "catch", "--self-play"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2 and "two-player" in refused.stderr and "Traceback" not in refused.stderr

@@ -256,8 +256,14 @@ class GridWorldEnv(gym.Env[int, int]):
 
     def get_keys_to_action(self) -> dict[KeyCombo, int]:
         return {
-            combo("up"): UP, combo("right"): RIGHT, combo("down"): DOWN, combo("left"): LEFT,
-            combo("w"): UP, combo("d"): RIGHT, combo("s"): DOWN, combo("a"): LEFT,
+            combo("up"): UP,
+            combo("right"): RIGHT,
+            combo("down"): DOWN,
+            combo("left"): LEFT,
+            combo("w"): UP,
+            combo("d"): RIGHT,
+            combo("s"): DOWN,
+            combo("a"): LEFT,
         }
 
     # ---------------------------------------------------------------- drawing

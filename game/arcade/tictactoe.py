@@ -343,8 +343,12 @@ class TicTacToeEnv(gym.Env[np.ndarray, int]):
             _fill_segment(frame, ax + CELL / 2, ay + CELL / 2, bx + CELL / 2, by + CELL / 2, 3, WIN_LINE)
 
         status, color = {
-            None: ("YOUR MOVE", TEXT), "win": ("YOU WIN!", GOOD), "loss": ("YOU LOSE", BAD),
-            "draw": ("DRAW", DIM), "illegal": ("ILLEGAL MOVE", BAD), "forfeit": ("OPPONENT FORFEITS", GOOD),
+            None: ("YOUR MOVE", TEXT),
+            "win": ("YOU WIN!", GOOD),
+            "loss": ("YOU LOSE", BAD),
+            "draw": ("DRAW", DIM),
+            "illegal": ("ILLEGAL MOVE", BAD),
+            "forfeit": ("OPPONENT FORFEITS", GOOD),
         }[self.result]
         draw_text_centered(frame, status, WIDTH // 2, HEIGHT - 20, color, scale=2)
         return frame
