@@ -217,8 +217,6 @@ class CatchEnv(gym.Env[np.ndarray, np.int64]):
             combo(): NOOP,
             combo("left"): LEFT,
             combo("right"): RIGHT,
-            combo("a"): LEFT,
-            combo("d"): RIGHT,
         }
 
     # ----------------------------------------------------------------------------------------- state

@@ -260,10 +260,6 @@ class GridWorldEnv(gym.Env[int, int]):
             combo("right"): RIGHT,
             combo("down"): DOWN,
             combo("left"): LEFT,
-            combo("w"): UP,
-            combo("d"): RIGHT,
-            combo("s"): DOWN,
-            combo("a"): LEFT,
         }
 
     # ---------------------------------------------------------------- drawing

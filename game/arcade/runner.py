@@ -256,8 +256,6 @@ class RunnerEnv(gym.Env[np.ndarray, np.int64]):
             combo("up"): JUMP,
             combo("space"): JUMP,
             combo("down"): DUCK,
-            combo("w"): JUMP,
-            combo("s"): DUCK,
         }
 
     # ----------------------------------------------------------------------------------------- rules

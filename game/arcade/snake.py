@@ -211,10 +211,6 @@ class SnakeEnv(gym.Env[np.ndarray, np.int64]):
             combo("right"): RIGHT,
             combo("down"): DOWN,
             combo("left"): LEFT,
-            combo("w"): UP,
-            combo("d"): RIGHT,
-            combo("s"): DOWN,
-            combo("a"): LEFT,
         }
 
     # ----------------------------------------------------------------------------------------- state
