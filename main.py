@@ -98,9 +98,9 @@ def run_window(args: argparse.Namespace) -> None:
     from game.catalog import find_game
     from game.ui.app import App, check_display
 
-    check_display()
     game = getattr(args, "game", None) or DEFAULT_GAME
-    spec = find_game(game)  # before the window opens: a typo costs no window
+    spec = find_game(game)  # first: a typo is named as a typo, and costs no window
+    check_display()
     app = App(fullscreen=args.fullscreen)
     if args.command == "play":
         from game.ui.scenes.play import PlayScene
@@ -157,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the listing went into a pipe that closed early ('games | head')
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

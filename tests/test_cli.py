@@ -71,3 +71,16 @@ def test_arena_bad_input_ends_in_one_sentence(tmp_path):
     assert "broken.pt" in one_sentence_exit_2(main_py("arena", "catch", "--checkpoint", str(broken)))
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
     assert "xvfb-run" in one_sentence_exit_2(main_py("arena", env=env))
+
+
+def test_an_unknown_game_is_named_even_without_a_display():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    message = one_sentence_exit_2(main_py("play", "snkae", env=env))
+    assert "snake" in message and "display" not in message.lower()
+
+
+def test_the_listing_into_a_closed_pipe_ends_quietly():
+    result = subprocess.run(
+        f"'{sys.executable}' main.py games | head -1", shell=True, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.stdout.startswith("Home-made games") and "Traceback" not in result.stderr
