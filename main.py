@@ -3,6 +3,9 @@
 python main.py              the arcade: an agent learning Catch live, the menu behind ESC
 python main.py arena GAME   watch an agent learn GAME, take over at any time
 python main.py play GAME    a person plays GAME alone
+python main.py versus GAME  a person against a trained agent (pong, ALE/Pong-v5, ALE/Boxing-v5, tictactoe)
+python main.py race GAME    a person and the agent side by side on the same game, from the same seed
+python main.py kiosk        the unattended booth: attract loop, visitors, leaderboard
 python main.py train GAME   headless training with a progress bar (--steps, --out, --resume)
 python main.py games        list every game
 """
@@ -47,6 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     arena.add_argument("--new", action="store_true", help="a new agent, even if this game has a saved one")
     arena.add_argument("--run", metavar="RUN_DIR", help="where the agent is kept (default runs/arena-GAME)")
     arena.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
+    for name, text in (
+        ("versus", "play against a trained agent (pong, ALE/Pong-v5, ALE/Boxing-v5, tictactoe)"),
+        ("race", "race a trained agent on the same game from the same start, split screen"),
+    ):
+        match = commands.add_parser(name, help=text)
+        match.add_argument("game", help="a game id (e.g. pong, ALE/Pong-v5, catch)")
+        match.add_argument("--stage", help="a shipped agent's stage: beginner, intermediate, expert")
+        match.add_argument("--checkpoint", help="play against these trained weights instead")
+        match.add_argument("--seed", type=int, default=None, help="seed of the first game (default: random)")
+        match.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
+    kiosk = commands.add_parser("kiosk", help="the unattended event booth, fullscreen (see the README)")
+    kiosk.add_argument("--games", help="comma-separated games of the attract loop (default: the featured ones)")
+    kiosk.add_argument(
+        "--join", choices=["auto", "versus", "race", "takeover"], default="auto", help="what a visitor joins"
+    )
+    kiosk.add_argument("--session-seconds", type=int, default=180, help="play time per visitor")
+    kiosk.add_argument("--idle-seconds", type=int, default=30, help="back to the attract loop after this idle")
+    kiosk.add_argument("--leaderboard", default="kiosk.sqlite3", help="SQLite file of the leaderboard")
+    kiosk.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (for testing)")
     train = commands.add_parser("train", help="train an agent headless, with a progress bar")
     train.add_argument("game", nargs="?", help="a game id (optional with --resume)")
     train.add_argument("--steps", type=int, help="total agent steps (default: the game's preset)")
@@ -98,8 +120,14 @@ def run_window(args: argparse.Namespace) -> None:
     from game.catalog import find_game
     from game.ui.app import App, check_display
 
+    if args.command == "kiosk":
+        run_kiosk(args)
+        return
     game = getattr(args, "game", None) or DEFAULT_GAME
     spec = find_game(game)  # first: a typo is named as a typo, and costs no window
+    if args.command in ("versus", "race"):
+        run_match(args, spec)
+        return
     check_display()
     app = App(fullscreen=args.fullscreen)
     if args.command == "play":
@@ -119,6 +147,53 @@ def run_window(args: argparse.Namespace) -> None:
     )
     app.open()
     app.run(arcade.arena(spec, worker))
+
+
+def run_match(args: argparse.Namespace, spec) -> None:
+    """A person against a trained agent: versus (two-player games) or race (one-player games)."""
+    from game.players import load_player
+    from game.ui.app import App, check_display
+
+    if args.command == "versus":
+        from game.versus import check_versus
+
+        check_versus(spec)
+    else:
+        from game.race import check_race
+
+        check_race(spec)
+    player = load_player(spec, stage=args.stage, checkpoint=args.checkpoint)
+    check_display()
+    app = App(fullscreen=args.fullscreen)
+    app.open()
+    if args.command == "versus":
+        from game.ui.scenes.versus import VersusScene
+
+        app.run(VersusScene(app, spec, player, seed=args.seed))
+    else:
+        from game.ui.scenes.race import RaceScene
+
+        app.run(RaceScene(app, spec, player, seed=args.seed))
+
+
+def run_kiosk(args: argparse.Namespace) -> None:
+    """The event booth: fullscreen attract loop, visitors, leaderboard, operator hotkeys."""
+    from game.kiosk import KioskConfig
+    from game.ui.app import App, check_display
+
+    config = KioskConfig.from_args(
+        games=args.games,
+        join=args.join,
+        session_seconds=args.session_seconds,
+        idle_seconds=args.idle_seconds,
+        leaderboard=args.leaderboard,
+    )
+    check_display()
+    app = App(fullscreen=not args.windowed, kiosk=True)
+    app.open()
+    from game.ui.scenes.kiosk import KioskScene
+
+    app.run(KioskScene(app, config))
 
 
 def train(args: argparse.Namespace) -> int:
