@@ -2,7 +2,9 @@
 
 A scene is any object with ``handle_event(event)``, ``update(dt)`` and ``draw(surface)``;
 :class:`App` owns the window and hands every frame to the current scene. Keys every scene
-shares live here: F11 toggles fullscreen, F12 saves a screenshot.
+shares live here: F11 toggles fullscreen, F12 saves a screenshot. A kiosk app (``kiosk=True``)
+keeps visitors in: closing the window is ignored, F11 does nothing, the keyboard is grabbed and
+the mouse pointer hidden; only the kiosk scene's operator hotkeys end it.
 """
 
 from __future__ import annotations
@@ -47,10 +49,15 @@ class App:
     """The arcade window. ``run(scene)`` loops until a scene calls ``quit()``."""
 
     def __init__(
-        self, size: tuple[int, int] = theme.WINDOW_SIZE, fullscreen: bool = False, title: str = "Q-Arcade"
+        self,
+        size: tuple[int, int] = theme.WINDOW_SIZE,
+        fullscreen: bool = False,
+        title: str = "Q-Arcade",
+        kiosk: bool = False,
     ):
         self.size = size
         self.fullscreen = fullscreen
+        self.kiosk = kiosk
         self.title = title
         self.surface: pygame.Surface | None = None
         self.scene: Scene | None = None
@@ -64,6 +71,8 @@ class App:
         """Open the window (raises NoDisplayError without a screen)."""
         check_display()
         os.environ["SDL_VIDEO_X11_WMCLASS"] = "q-arcade"  # how desktops (and xdotool) find the window
+        if self.kiosk:
+            os.environ["SDL_GRAB_KEYBOARD"] = "1"  # a grab takes the keyboard too, not just the mouse
         pygame.init()
         pygame.display.set_caption(self.title)
         try:
@@ -75,6 +84,9 @@ class App:
                 "or under a virtual screen with 'xvfb-run -a python main.py ...'."
             ) from error
         pygame.key.set_repeat()  # scenes track held keys themselves
+        if self.kiosk:
+            pygame.mouse.set_visible(False)
+            pygame.event.set_grab(True)  # with SDL_GRAB_KEYBOARD, Alt+Tab and friends stay in the kiosk
         self.clock = pygame.time.Clock()
 
     def _set_mode(self) -> None:
@@ -115,8 +127,9 @@ class App:
         assert self.scene is not None and self.surface is not None
         for event in pygame.event.get():
             if event.type == pygame.QUIT:
-                self.quit()
-            elif event.type == pygame.KEYDOWN and event.key == pygame.K_F11:
+                if not self.kiosk:
+                    self.quit()
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_F11 and not self.kiosk:
                 self.toggle_fullscreen()
             elif event.type == pygame.KEYDOWN and event.key == pygame.K_F12:
                 self._want_screenshot = True
