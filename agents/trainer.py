@@ -72,6 +72,8 @@ class TrainConfig:
     """learn from sign(reward) (Atari); returns are reported unclipped"""
     seed: int = 0
     """seed of the environments (env i gets seed + i)"""
+    overlap: bool = True
+    """learn while the environments step, where the pool steps in threads of its own (Atari)"""
     dqn: DQNConfig = field(default_factory=DQNConfig)
     """the agent's settings"""
 
@@ -144,7 +146,11 @@ def play_episodes(
 
 
 class Pool(Protocol):
-    """N environments the Trainer steps together (EnvPool, or a vectorized simulator's adapter)."""
+    """N environments the Trainer steps together (EnvPool, or a vectorized simulator's adapter).
+
+    A pool whose simulator steps in threads of its own may also offer ``step_async(actions)`` and
+    ``step_wait()`` (the same results as ``step``): the Trainer then learns while the games step.
+    """
 
     observation_space: gym.Space
     """one environment's observation space"""
@@ -282,7 +288,14 @@ class Trainer:
         if self._obs is None:
             self._obs = self.pool.reset()
         acts = self.agent.act_batch(self._obs, self.epsilon)
-        next_obs, rewards, terminated, truncated, infos, obs = self.pool.step(acts.actions)
+        overlap = self.config.overlap and hasattr(self.pool, "step_async")
+        if overlap:
+            # The updates due run while the emulators step: they learn from earlier transitions only.
+            self.pool.step_async(acts.actions)  # type: ignore[attr-defined]
+            self._learn(self.steps + self.config.num_envs)
+            next_obs, rewards, terminated, truncated, infos, obs = self.pool.step_wait()  # type: ignore[attr-defined]
+        else:
+            next_obs, rewards, terminated, truncated, infos, obs = self.pool.step(acts.actions)
         learn_rewards = np.sign(rewards) if self.config.clip_rewards else rewards
         for i in range(self.config.num_envs):
             self.agent.observe(
@@ -312,11 +325,13 @@ class Trainer:
             self.recent_returns.append(end.ret)
             if self.metrics is not None:
                 self.metrics.episode(self.steps, self.episodes, end.ret, end.length, self.epsilon)
-        self._learn()
+        if not overlap:
+            self._learn(self.steps)
         return ended
 
-    def _learn(self) -> None:
-        if self.steps < self.config.learning_starts or len(self.agent.replay) < self.config.dqn.batch_size:
+    def _learn(self, steps: int) -> None:
+        """The updates due once ``steps`` agent steps are taken."""
+        if steps < self.config.learning_starts or len(self.agent.replay) < self.config.dqn.batch_size:
             self._updates_due = 0.0  # no burst of updates once the first batch is there
             return
         self._updates_due += self.config.num_envs / self.config.train_every

@@ -43,7 +43,16 @@ class AtariVectorPool:
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict], np.ndarray]:
         """Returns (next_obs, rewards, terminated, truncated, infos, obs_to_act_on)."""
-        obs, rewards, terminated, truncated, info = self.envs.step(np.asarray(actions, dtype=np.int64))
+        self.step_async(actions)
+        return self.step_wait()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        """Start stepping every game with ``actions``; the emulators run in ale-py's own threads."""
+        self.envs.send(np.asarray(actions, dtype=np.int64))
+
+    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict], np.ndarray]:
+        """The results of the step begun by ``step_async``, as ``step`` returns them."""
+        obs, rewards, terminated, truncated, info = self.envs.recv()
         lives = np.asarray(info["lives"])
         frames = np.asarray(info["episode_frame_number"])
         # A game that really ended (or ran out of time) was reset within the step: its frame count starts

@@ -58,3 +58,32 @@ def test_trainer_learns_on_the_pool_and_scores_whole_games():
         assert batch.obs.shape == (32, 4, 84, 84)
     finally:
         trainer.close()
+
+
+def test_learning_while_the_games_step_keeps_the_experience_and_the_update_count():
+    """With overlap the updates run between step_async and step_wait: the same games are played (the
+    network is not yet learning, so the same actions) and the same number of updates fall due."""
+    torch.set_num_threads(1)
+    spec = find_game("ALE/Pong-v5")
+    results = {}
+    for overlap in (False, True):
+        config = dataclasses.replace(
+            preset("atari"),
+            num_envs=2,
+            total_steps=600,
+            learning_starts=300,
+            train_every=4,
+            eval_every_steps=0,
+            checkpoint_every_steps=0,
+            overlap=overlap,
+            dqn=dataclasses.replace(preset("atari").dqn, replay_capacity=2_000, learning_rate=0.0),
+        )
+        trainer = Trainer(spec.id, lambda: spec.make_env("train"), config, make_pool=spec.pool_factory)
+        try:
+            while trainer.steps < config.total_steps:
+                trainer.step()
+            results[overlap] = (trainer.agent.update_count, trainer._obs.copy())
+        finally:
+            trainer.close()
+    assert results[True][0] == results[False][0] > 0
+    assert np.array_equal(results[True][1], results[False][1]), "the same games were played"
