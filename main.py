@@ -59,14 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
         match.add_argument("--stage", help="a shipped agent's stage: beginner, intermediate, expert")
         match.add_argument("--checkpoint", help="play against these trained weights instead")
         match.add_argument("--seed", type=int, default=None, help="seed of the first game (default: random)")
-        match.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
+        match.add_argument(
+            "--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen"
+        )
     kiosk = commands.add_parser("kiosk", help="the unattended event booth, fullscreen (see the README)")
-    kiosk.add_argument("--games", help="comma-separated games of the attract loop (default: the featured ones)")
+    kiosk.add_argument(
+        "--games", help="comma-separated games of the attract loop (default: the featured ones)"
+    )
     kiosk.add_argument(
         "--join", choices=["auto", "versus", "race", "takeover"], default="auto", help="what a visitor joins"
     )
     kiosk.add_argument("--session-seconds", type=int, default=180, help="play time per visitor")
-    kiosk.add_argument("--idle-seconds", type=int, default=30, help="back to the attract loop after this idle")
+    kiosk.add_argument(
+        "--idle-seconds", type=int, default=30, help="back to the attract loop after this idle"
+    )
     kiosk.add_argument("--leaderboard", default="kiosk.sqlite3", help="SQLite file of the leaderboard")
     kiosk.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (for testing)")
     train = commands.add_parser("train", help="train an agent headless, with a progress bar")

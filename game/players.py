@@ -44,7 +44,9 @@ class Stage:
 
 def stages(spec: GameSpec) -> list[Stage]:
     """The shipped agents of ``spec``'s game, easiest first (networks and self-play tables)."""
-    found = [Stage(name, path, kind) for kind in ("dqn", "qtable") for name, path in shipped_agents(spec.id, kind)]
+    found = [
+        Stage(name, path, kind) for kind in ("dqn", "qtable") for name, path in shipped_agents(spec.id, kind)
+    ]
     rank = {name: i for i, name in enumerate(STAGE_ORDER)}
     return sorted(found, key=lambda s: (rank.get(s.name, len(rank)), s.name))
 
