@@ -2,9 +2,11 @@
 
 A scene is any object with ``handle_event(event)``, ``update(dt)`` and ``draw(surface)``;
 :class:`App` owns the window and hands every frame to the current scene. Keys every scene
-shares live here: F11 toggles fullscreen, F12 saves a screenshot. A kiosk app (``kiosk=True``)
-keeps visitors in: closing the window is ignored, F11 does nothing, the keyboard is grabbed and
-the mouse pointer hidden; only the kiosk scene's operator hotkeys end it.
+shares live here: F11 toggles fullscreen, F12 saves a screenshot, F9 saves the last 30 seconds of
+the window, overlays and notices included, as a video (see :mod:`game.ui.recorder`). A kiosk app
+(``kiosk=True``) keeps visitors in: closing the window is ignored, F11 does nothing, the keyboard is
+grabbed and the mouse pointer hidden; only the kiosk scene's operator hotkeys end it. F9 and F12
+work in a kiosk too.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import pygame
 
 from game.errors import NoDisplayError
 from game.ui import theme
+from game.ui.recorder import Recorder, RecordingRefusedError
 from game.ui.widgets.text import draw_text
 
 SCREENSHOT_DIR = Path("screenshots")  # relative to where the arcade was started
+RECORDING_DIR = Path("recordings")  # likewise
 TOAST_SECONDS = 3.0  # how long a notice stays on screen
 
 
@@ -54,6 +58,7 @@ class App:
         fullscreen: bool = False,
         title: str = "Q-Arcade",
         kiosk: bool = False,
+        record: bool = True,
     ):
         self.size = size
         self.fullscreen = fullscreen
@@ -66,6 +71,7 @@ class App:
         self._toast: tuple[str, float] | None = None
         self._want_screenshot = False  # taken after the next draw, so it shows the whole frame
         self.clock: pygame.time.Clock | None = None
+        self.recorder = Recorder() if record else None  # always running, so F9 can look back
 
     def open(self) -> None:
         """Open the window (raises NoDisplayError without a screen)."""
@@ -122,6 +128,19 @@ class App:
         self.notify(f"Screenshot saved to {path}")
         return path
 
+    def save_recording(self) -> Path | None:
+        """Start saving the last seconds of the window in recordings/ and say so; None if refused."""
+        if self.recorder is None:
+            self.notify("Recording is off")
+            return None
+        try:
+            path = self.recorder.save(RECORDING_DIR)
+        except RecordingRefusedError as refusal:
+            self.notify(str(refusal))
+            return None
+        self.notify(f"Saving the last {self.recorder.seconds:g} s to {path}")
+        return path
+
     def step(self, dt: float) -> None:
         """One frame: events, update, draw (the loop body, callable from tests)."""
         assert self.scene is not None and self.surface is not None
@@ -133,12 +152,18 @@ class App:
                 self.toggle_fullscreen()
             elif event.type == pygame.KEYDOWN and event.key == pygame.K_F12:
                 self._want_screenshot = True
+            elif event.type == pygame.KEYDOWN and event.key == pygame.K_F9:
+                self.save_recording()
             else:
                 self.scene.handle_event(event)
         self.scene.update(dt)
+        if self.recorder is not None and (saved := self.recorder.poll()) is not None:
+            self.notify(saved.message)  # the writer thread never touches the window itself
         self.surface = pygame.display.get_surface() or self.surface
         self.scene.draw(self.surface)
         self._draw_toast()
+        if self.recorder is not None:
+            self.recorder.offer(self.surface)
         if self._want_screenshot:
             self._want_screenshot = False
             self.screenshot()
@@ -165,6 +190,8 @@ class App:
         if self.scene is not None and hasattr(self.scene, "close"):
             self.scene.close()
         self.scene = None
+        if self.recorder is not None:
+            self.recorder.close()  # a save in progress finishes first
         pygame.quit()
         theme.font.cache_clear()
         self.surface = None
