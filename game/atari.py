@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import ale_py
@@ -147,8 +148,8 @@ class AtariEnv(gym.Env[np.ndarray, np.int64]):
         self.action_space = spaces.Discrete(len(self._ale_actions))
         self.observation_space = spaces.Box(0, 255, (self.settings.frame_stack, side, side), np.uint8)
         height, width = self.ale.getScreenDims()
-        self._row_weights = _area_weights(side, height)  # (side, height)
-        self._col_weights_t = np.ascontiguousarray(_area_weights(side, width).T)  # (width, side)
+        self._row_weights = area_weights(side, height)  # (side, height)
+        self._col_weights_t = np.ascontiguousarray(area_weights(side, width).T)  # (width, side)
 
         self._stack = np.zeros(self.observation_space.shape, np.uint8)
         self._frames: list[np.ndarray] = []  # raw RGB frames of the last reset() or step()
@@ -288,10 +289,7 @@ class AtariEnv(gym.Env[np.ndarray, np.int64]):
 
     def _preprocess(self) -> np.ndarray:
         """Max-pool the newest two greyscale screens and shrink them by area averaging."""
-        screen = self._greys[0] if len(self._greys) == 1 else np.maximum(self._greys[0], self._greys[1])
-        small = self._row_weights @ screen.astype(np.float32) @ self._col_weights_t
-        small += 0.5  # round to nearest; area averages of 0..255 stay within 0..255
-        return small.astype(np.uint8)
+        return pool_and_shrink(self._greys, self._row_weights, self._col_weights_t)
 
     def _out_of_time(self) -> bool:
         return self.ale.getEpisodeFrameNumber() >= self.settings.max_episode_frames
@@ -304,7 +302,26 @@ class AtariEnv(gym.Env[np.ndarray, np.int64]):
         }
 
 
-def _area_weights(size_out: int, size_in: int) -> np.ndarray:
+def pool_and_shrink(
+    greys: Sequence[np.ndarray], row_weights: np.ndarray, col_weights_t: np.ndarray
+) -> np.ndarray:
+    """One observation plane: the pixel-wise max of two greyscale screens, shrunk by area averaging.
+
+    Args:
+        greys: one or two (height, width) uint8 screens; a single one is shrunk alone.
+        row_weights: ``area_weights(side, height)``.
+        col_weights_t: ``area_weights(side, width).T``, C-contiguous.
+
+    Returns:
+        (side, side) uint8.
+    """
+    screen = greys[0] if len(greys) == 1 else np.maximum(greys[0], greys[1])
+    small = row_weights @ screen.astype(np.float32) @ col_weights_t
+    small += 0.5  # round to nearest; area averages of 0..255 stay within 0..255
+    return small.astype(np.uint8)
+
+
+def area_weights(size_out: int, size_in: int) -> np.ndarray:
     """(size_out, size_in) matrix averaging each output pixel's span of input pixels (area resize).
 
     Output pixel i covers input coordinates [i * s, (i + 1) * s) with s = size_in / size_out;

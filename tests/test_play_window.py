@@ -168,3 +168,20 @@ def test_menu_l_chooses_which_agent_enter_watches(app, tmp_path):
     press(pygame.K_RETURN)
     run(app, menu, 1)
     assert watched == [("catch", "arena"), ("catch", str(saved)), ("catch", "arena")]
+
+
+def test_menu_v_plays_against_the_chosen_stage_and_d_changes_it(app):
+    matches = []
+    menu = MenuScene(app, on_match=lambda spec, stage: matches.append((spec.id, stage)))
+    app.scene = menu
+    press(pygame.K_v)  # Catch: one player, so a race against its most trained agent
+    run(app, menu, 1)
+    press(pygame.K_d)  # the stages wrap around: the easiest after the most trained
+    press(pygame.K_v)
+    run(app, menu, 1)
+    for _ in range(3):
+        press(pygame.K_DOWN)
+    press(pygame.K_v)  # Pong: versus
+    run(app, menu, 1)
+    assert matches == [("catch", "expert"), ("catch", "beginner"), ("pong", "expert")]
+    assert menu._match_kind() == "versus"

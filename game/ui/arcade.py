@@ -1,4 +1,5 @@
-"""How the arcade's screens lead to one another: menu -> arena (watch it learn) or play (alone).
+"""How the arcade's screens lead to one another: menu -> arena (watch it learn), play (alone), or a
+match against a trained agent (versus or race).
 
 Each game's arena agent lives in its own run directory (``runs/arena-GAME``), so coming back to
 a game continues the agent where it was, across restarts of the program.
@@ -100,7 +101,11 @@ class Arcade:
 
         if self._menu is None:
             self._menu = MenuScene(
-                self.app, on_watch=self.watch, on_play=self.start_play, find_agents=saved_agents
+                self.app,
+                on_watch=self.watch,
+                on_play=self.start_play,
+                find_agents=saved_agents,
+                on_match=self.start_match,
             )
         return self._menu
 
@@ -123,3 +128,18 @@ class Arcade:
 
     def start_play(self, spec: GameSpec) -> None:
         self.app.switch(self.play(spec))
+
+    def start_match(self, spec: GameSpec, stage: str | None) -> None:
+        """Versus in two-player games, a race in one-player ones, against ``stage`` (None: the best)."""
+        from game.players import load_player
+        from game.ui.scenes.menu import match_kind
+
+        player = load_player(spec, stage=stage)
+        if match_kind(spec) == "versus":
+            from game.ui.scenes.versus import VersusScene
+
+            self.app.switch(VersusScene(self.app, spec, player, on_exit=self.show_menu))
+        else:
+            from game.ui.scenes.race import RaceScene
+
+            self.app.switch(RaceScene(self.app, spec, player, on_exit=self.show_menu))

@@ -1,4 +1,5 @@
-"""The arcade's front page: every game in the catalog, a preview, ENTER to watch it learn, P to play."""
+"""The arcade's front page: every game in the catalog, a preview, ENTER to watch it learn, P to play,
+V to play against a trained agent (versus, or a race in one-player games), D to pick its stage."""
 
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ def agent_label(option: str) -> str:
     return option
 
 
+def match_kind(spec: GameSpec) -> str | None:
+    """'versus' for games a person plays against an agent, 'race' for one-player games, else None."""
+    from game.errors import UserError
+    from game.race import check_race
+    from game.versus import check_versus
+
+    for kind, check in (("versus", check_versus), ("race", check_race)):
+        try:
+            check(spec)
+        except UserError:
+            continue
+        return kind
+    return None
+
+
 class MenuScene:
     """Choose a game with arrows, wheel, mouse or gamepad; ENTER (A) watches it learn, P (X) plays it."""
 
@@ -50,11 +66,16 @@ class MenuScene:
         on_watch: Callable[[GameSpec], None] | None = None,
         on_play: Callable[[GameSpec], None] | None = None,
         find_agents: Callable[[GameSpec], list[Path]] | None = None,
+        on_match: Callable[[GameSpec, str | None], None] | None = None,
     ):
         self.app = app
         self.on_watch = on_watch
         self.on_play = on_play
         self.find_agents = find_agents
+        self.on_match = on_match  # (spec, stage) -> versus or race against a trained agent
+        self.stages: dict[str, list[str]] = {}  # game id -> shipped stage names, easiest first
+        self.stage_choice: dict[str, int] = {}  # game id -> index into its stages
+        self.kinds: dict[str, str | None] = {}  # game id -> match_kind
         self.agents: dict[str, list[str]] = {}  # game id -> agents to watch: arena, new, checkpoint paths
         self.agent_choice: dict[str, int] = {}  # game id -> index into its list
         specs = list(catalog().values())
@@ -111,6 +132,37 @@ class MenuScene:
         options = self._agent_options()
         self.agent_choice[self.spec.id] = (self.agent_choice.get(self.spec.id, 0) + 1) % len(options)
 
+    def _stage_options(self) -> list[str]:
+        spec = self.spec
+        if spec.id not in self.stages:
+            from game.players import stages
+
+            self.stages[spec.id] = [stage.name for stage in stages(spec)]
+        return self.stages[spec.id]
+
+    def _stage(self) -> str | None:
+        """The chosen stage of the trained opponent (the most trained unless changed), None if none."""
+        options = self._stage_options()
+        return options[self.stage_choice.get(self.spec.id, len(options) - 1)] if options else None
+
+    def _next_stage(self) -> None:
+        options = self._stage_options()
+        if options:
+            current = self.stage_choice.get(self.spec.id, len(options) - 1)
+            self.stage_choice[self.spec.id] = (current + 1) % len(options)
+
+    def _match_kind(self) -> str | None:
+        if self.on_match is None:
+            return None
+        if self.spec.id not in self.kinds:
+            self.kinds[self.spec.id] = match_kind(self.spec)
+        return self.kinds[self.spec.id]
+
+    def _match(self) -> None:
+        """Versus (two-player games) or a race (one-player games) against the chosen stage."""
+        if self.on_match is not None and self._match_kind() is not None:
+            self.on_match(self.spec, self._stage())
+
     def handle_event(self, event: pygame.event.Event) -> None:
         if event.type == pygame.KEYDOWN:
             moves = {
@@ -131,6 +183,10 @@ class MenuScene:
                 self._play()
             elif event.key == pygame.K_l and self.on_watch is not None:
                 self._next_agent()
+            elif event.key == pygame.K_v:
+                self._match()
+            elif event.key == pygame.K_d:
+                self._next_stage()
             elif event.key == pygame.K_ESCAPE:
                 self.app.quit()
         elif event.type == pygame.MOUSEWHEEL:
@@ -150,6 +206,8 @@ class MenuScene:
                 self._watch()
             elif event.button == 2:
                 self._play()
+            elif event.button == 3:
+                self._match()
             elif event.button == 1:
                 self.app.quit()
 
@@ -194,7 +252,7 @@ class MenuScene:
         self._draw_detail(surface, detail, size, small)
         draw_text(
             surface,
-            "UP/DOWN choose  ·  ENTER watch  ·  L agent  ·  P play  ·  F11 fullscreen  ·  ESC quit",
+            "UP/DOWN choose  ·  ENTER watch  ·  L agent  ·  P play  ·  V vs agent  ·  D stage  ·  ESC quit",
             (w // 2, h - margin),
             small,
             theme.TEXT_DIM,
@@ -245,7 +303,7 @@ class MenuScene:
             surface, f"{PLAYERS.get(spec.players, '')}  ·  id: {spec.id}", (rect.x, y), small, theme.TEXT_DIM
         )
         preview = self.previews.get(spec.id)
-        area = pygame.Rect(rect.x, y + small * 3, rect.width, rect.bottom - y - small * 5)
+        area = pygame.Rect(rect.x, y + small * 4, rect.width, rect.bottom - y - small * 6)
         if preview is not None and preview.shape[0] > 2:
             framed = draw_frame(surface, preview, area, spec.pixel_aspect)
             pygame.draw.rect(surface, theme.PANEL_EDGE, framed.inflate(4, 4), width=2)
@@ -255,5 +313,15 @@ class MenuScene:
         if self.on_watch is not None:
             agent = agent_label(self._agent())
             draw_text(surface, f"AGENT: {agent}   (L to change)", (rect.x, y + small + 4), small, theme.INFO)
+        kind = self._match_kind()
+        if kind is not None:
+            stage = self._stage() or "untrained"
+            against = "play against it" if kind == "versus" else "race it"
+            count = len(self._stage_options())
+            change = "   (D to change)" if count > 1 else ""
+            line = f"OPPONENT for V ({against}): {stage}{change}"
+            draw_text(surface, line, (rect.x, y + 2 * small + 8), small, theme.INFO)
         hint = "ENTER watch it learn  ·  P play it yourself" if self.on_watch else "ENTER to play"
+        if kind is not None:
+            hint += "  ·  V " + ("versus" if kind == "versus" else "race")
         draw_text(surface, hint, (area.centerx, rect.bottom), size, theme.ACCENT, "midbottom", bold=True)

@@ -1,0 +1,364 @@
+"""Versus: a person against a trained agent, with the agent's Q-values beside the game and a scoreboard.
+
+The match logic lives in :mod:`game.versus`; this scene turns keys, gamepad and clicks into the
+person's actions, runs real-time games at their own rate (Atari: 60 raw frames a second, the agent
+deciding every few), and on boards shows the agent's values on the free squares for a moment
+before its mark appears. It counts the games each side won; a kiosk reads ``tally`` and
+``last_input`` and lets nobody leave with ESC.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pygame
+
+from game.catalog import GameSpec
+from game.players import Player
+from game.ui import theme
+from game.ui.controls import STICK_DEADZONE, HeldKeys, KeyMap
+from game.ui.scenes.play import DIRECTIONS
+from game.ui.widgets.board import draw_square_values
+from game.ui.widgets.frame import draw_frame, to_frame_coords
+from game.ui.widgets.qbars import QBars, draw_card
+from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
+from game.versus import AGENT, DRAW, PERSON, Match, Thought, make_match
+
+MAX_TICKS_PER_FRAME = 4  # catch-up limit after a slow frame, so the game never races ahead
+NEXT_GAME_DELAY_S = 0.8  # after a game, keys are ignored this long so a held key does not skip the result
+THINK_SECONDS = 0.8  # a board game shows the agent's values this long before its mark appears
+SIDE_SHARE = 0.34  # width of the right-hand column (scoreboard, Q-bars), share of the window
+SCOREBOARD_SHARE = 0.3  # height of the scoreboard card, share of the right-hand column
+PERSON_COLOR = theme.ACCENT  # the person's name and score everywhere on this screen
+AGENT_COLOR = theme.GOOD  # the agent's
+RESULT = {  # winner -> banner headline and colour
+    PERSON: ("YOU WIN!", theme.ACCENT),
+    AGENT: ("THE AGENT WINS", theme.GOOD),
+    DRAW: ("A DRAW", theme.TEXT),
+}
+INPUT_EVENTS = (pygame.KEYDOWN, pygame.JOYBUTTONDOWN, pygame.JOYHATMOTION, pygame.MOUSEBUTTONDOWN)
+
+
+def person_controls(keymap: KeyMap, labels: list[str], board: bool) -> str:
+    """How the person plays, in a few words: 'W/S or UP/DOWN', 'WASD or ARROWS  ·  SPACE fire'."""
+    if board:
+        return "click a square, 1-9, or ARROWS + SPACE"
+    arrows = [d for d in DIRECTIONS if (d,) in keymap.bindings]
+    letters = {v: k for k, v in keymap.aliases.items()}
+    parts = []
+    if arrows:
+        names = "ARROWS" if len(arrows) == 4 else "/".join(d.upper() for d in arrows)
+        alias = "".join(letters[d] for d in arrows if d in letters).upper()
+        alias = "WASD" if len(alias) == 4 else "/".join(alias)
+        parts.append(f"{alias} or {names}" if alias else names)
+    if ("space",) in keymap.bindings:
+        parts.append(f"SPACE {labels[keymap.bindings[('space',)]].lower()}")
+    return "  ·  ".join(parts) or "the game's keys"
+
+
+class VersusScene:
+    """A person and an agent, game after game, on one screen."""
+
+    def __init__(
+        self,
+        app,
+        spec: GameSpec,
+        player: Player,
+        on_exit: Callable[[], None] | None = None,
+        seed: int | None = None,
+        kiosk: bool = False,
+        points_to_win: int | None = None,
+    ):
+        self.app = app
+        self.spec = spec
+        self.player = player
+        self.on_exit = on_exit
+        self.kiosk = kiosk
+        self.match: Match = make_match(spec, player, points_to_win, seed)
+        self.keymap = KeyMap(self.match.person_keys)
+        board = self.match.board is not None
+        self.controls = person_controls(self.keymap, self.match.person_labels, board)
+        labels = self.match.agent_labels
+        self.qbars = QBars(len(labels), labels)
+        self.held = HeldKeys()
+        self.tally = {PERSON: 0, AGENT: 0, DRAW: 0}  # games finished, by winner
+        self.games = 0
+        self.last_input = time.monotonic()
+        self.paused = False
+        self.cursor = 4  # highlighted square on boards, moved by arrows / d-pad
+        self.cursor_shown = False  # the highlight appears once the person steers it
+        self.frame_rect = pygame.Rect(0, 0, 1, 1)
+        self.decisions = 0  # the agent's decisions already on the Q-bars
+        self._start(self.match.new_game)
+
+    # ------------------------------------------------------------------ game flow
+
+    def _start(self, begin: Callable[[], None]) -> None:
+        begin()
+        self.counted = False  # the finished game is in the tally
+        self.over_for = 0.0
+        self.accumulated = 0.0
+        self.thought: Thought | None = None
+        self.thinking_for = 0.0
+        self.held.take_pressed()
+        self.frame = self.match.frame()
+        self._take_thought()
+
+    def result(self) -> tuple[float, float]:
+        """Games won so far: (by the person, by the agent)."""
+        return float(self.tally[PERSON]), float(self.tally[AGENT])
+
+    @property
+    def thinking(self) -> bool:
+        """A board game is showing the agent's values before its move."""
+        return self.thought is not None
+
+    @property
+    def over(self) -> bool:
+        """The game has ended and its end is on screen."""
+        return self.counted
+
+    def play(self, action: int) -> None:
+        """The person's move in a turn-based game (also the entry point for scripted play in tests)."""
+        if self.match.legal(action) and not self.thinking:
+            self.match.advance(action)
+            self.frame = self.match.frame()
+            self._take_thought()
+
+    def _take_thought(self) -> None:
+        self._show_decision()
+        thought = self.match.take_thought()
+        if thought is not None:
+            self.thought, self.thinking_for = thought, 0.0
+
+    def _show_decision(self) -> None:
+        act = self.match.last_act
+        if act is not None and self.match.decisions != self.decisions:
+            self.decisions = self.match.decisions
+            self.qbars.update(act.q_values, act.action, act.greedy_action, act.explored, value=act.value)
+
+    def _count(self) -> None:
+        """Put a game that has just ended, and is now shown, into the tally."""
+        if self.counted or not self.match.over or self.thinking:
+            return
+        winner = self.match.winner
+        assert winner in self.tally, winner
+        self.tally[winner] += 1
+        self.games += 1
+        self.counted = True
+
+    def close(self) -> None:
+        self.match.close()
+
+    # ------------------------------------------------------------------ input
+
+    def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type in INPUT_EVENTS or (
+            event.type == pygame.JOYAXISMOTION and abs(event.value) >= STICK_DEADZONE
+        ):
+            self.last_input = time.monotonic()
+        if event.type == pygame.KEYDOWN:
+            if event.key == pygame.K_ESCAPE:
+                if not self.kiosk:
+                    self._leave()
+                return
+            if event.key == pygame.K_p:
+                self.paused = not self.paused
+                return
+            if event.key == pygame.K_r:
+                self.paused = False
+                self._start(self.match.new_game if self.over else self.match.restart)
+                return
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+            self._click(event.pos)
+            return
+        self.held.handle_event(event)
+
+    def _click(self, pos: tuple[int, int]) -> None:
+        board = self.match.board
+        if board is None or self.paused or self.over:
+            return
+        h, w = self.frame.shape[:2]
+        where = to_frame_coords(pos, self.frame_rect, w, h)
+        cell = board.cell_at(*where) if where else None
+        if cell is not None:
+            self.cursor, self.cursor_shown = cell, False
+            self.play(cell)
+
+    def _leave(self) -> None:
+        if self.on_exit is not None:
+            self.on_exit()
+        else:
+            self.app.quit()
+
+    # ------------------------------------------------------------------ update
+
+    def update(self, dt: float) -> None:
+        pressed = self.held.take_pressed()
+        if self.paused:
+            return
+        if self.thinking:
+            self.thinking_for += dt
+            if self.thinking_for < THINK_SECONDS:
+                return
+            self.thought = None
+        self._count()
+        if self.over:
+            self.over_for += dt
+            if self.over_for >= NEXT_GAME_DELAY_S and any(k in ("space", "return") for k in pressed):
+                self._start(self.match.new_game)
+            return
+        if self.match.turn_based:
+            self._moves(pressed)
+        else:
+            self._ticks(dt)
+        self._count()
+
+    def _ticks(self, dt: float) -> None:
+        """Real time: as many ticks as ``dt`` holds (at most MAX_TICKS_PER_FRAME), the held keys each."""
+        tick = self.match.tick_seconds
+        self.accumulated += dt
+        ticks = 0
+        while self.accumulated >= tick and ticks < MAX_TICKS_PER_FRAME and not self.match.over:
+            self.accumulated -= tick
+            action = self.keymap.action_for(self.held.held)
+            self.match.advance(self.match.person_noop if action is None else action)
+            ticks += 1
+        self.accumulated = min(self.accumulated, tick)
+        if ticks:
+            self.frame = self.match.frame()
+            self._show_decision()
+
+    def _moves(self, pressed: list[str]) -> None:
+        """Turn-based: a number key plays its square; arrows move the highlight, SPACE / ENTER play it."""
+        for name in pressed:
+            if self.thinking or self.match.over:
+                return
+            name = self.keymap.aliases.get(name, name)
+            if name in DIRECTIONS:
+                self._move_cursor(name)
+                self.cursor_shown = True
+            elif name in ("space", "return"):
+                if self.cursor_shown:
+                    self.play(self.cursor)
+                self.cursor_shown = True  # a first press shows where the next one plays
+            elif self.keymap.is_game_key(name):
+                action = self.keymap.action_for(frozenset([name]))
+                if action is not None:
+                    self.play(action)
+
+    def _move_cursor(self, direction: str) -> None:
+        side = round(len(self.match.agent_labels) ** 0.5)
+        row, col = divmod(self.cursor, side)
+        row += {"up": -1, "down": 1}.get(direction, 0)
+        col += {"left": -1, "right": 1}.get(direction, 0)
+        self.cursor = (row % side) * side + (col % side)
+
+    # ------------------------------------------------------------------ drawing
+
+    def draw(self, surface: pygame.Surface) -> None:
+        w, h = surface.get_size()
+        chrome = draw_chrome(surface, f"{self.spec.full_title}  ·  you against the agent")
+        bar, size, small = chrome.top.height, chrome.size, chrome.small
+        draw_text(surface, self._game_line(), (w - bar // 2, bar // 2), small, theme.TEXT, "midright")
+
+        side_w = max(280, int(w * SIDE_SHARE))
+        game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
+        side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
+        label_h = small * 3
+        frame_area = pygame.Rect(game_area.x, game_area.y, game_area.width, game_area.height - label_h)
+        self._draw_game(surface, frame_area, small)
+        self._draw_sides(surface, self.frame_rect.bottom + label_h // 2, small)
+
+        board_h = int(side.height * SCOREBOARD_SHARE)
+        self._draw_scoreboard(surface, pygame.Rect(side.x, side.y, side.width, board_h), size)
+        gap = bar // 4
+        self.qbars.draw(
+            surface, pygame.Rect(side.x, side.y + board_h + gap, side.width, side.height - board_h - gap)
+        )
+
+        help_line = "P pause  ·  R restart" + ("" if self.kiosk else "  ·  ESC leave")
+        draw_text(surface, help_line, (w // 2, h - bar // 2), small, theme.TEXT_DIM, "center")
+        if self.paused:
+            leave = "" if self.kiosk else "  ·  ESC to leave"
+            draw_banner(surface, ["PAUSED", f"P to play on  ·  R to restart this game{leave}"], size * 2)
+        elif self.over:
+            headline, color = RESULT[self.match.winner]
+            detail = "SPACE for the next game"
+            if self.match.points_to_win is not None or self.match.board is None:
+                person, agent = self.match.points
+                detail = f"YOU {person} – {agent} AGENT  ·  {detail}"
+            draw_banner(surface, [headline, detail], size * 2, color)
+
+    def _game_line(self) -> str:
+        """The top bar's right side: which game, and its points or whose move."""
+        number = f"GAME {self.games + (0 if self.over else 1)}"
+        if self.match.board is not None:
+            return f"{number}  ·  YOU PLAY {self.match.person_side.upper()}"
+        person, agent = self.match.points
+        first = f"  ·  FIRST TO {self.match.points_to_win}" if self.match.points_to_win else ""
+        return f"{number}  ·  POINTS  YOU {person} – {agent} AGENT{first}"
+
+    def _draw_game(self, surface: pygame.Surface, area: pygame.Rect, small: int) -> None:
+        frame = self.thought.frame if self.thought is not None else self.frame
+        self.frame_rect = draw_frame(surface, frame, area, self.match.pixel_aspect)
+        board = self.match.board
+        if board is None:
+            return
+        size = (frame.shape[1], frame.shape[0])
+        if self.thought is not None:
+            q = self.thought.act.q_values
+            draw_square_values(surface, self.frame_rect, size, board, q, self.thought.mask)
+            self._caption_below_board(surface, frame, "THE AGENT IS THINKING…", small)
+        elif self.cursor_shown and not self.over and not self.paused:
+            x, y, cw, ch = board.cell_rect(self.cursor)
+            sx, sy = self.frame_rect.width / size[0], self.frame_rect.height / size[1]
+            rect = pygame.Rect(self.frame_rect.x + x * sx, self.frame_rect.y + y * sy, cw * sx, ch * sy)
+            pygame.draw.rect(surface, theme.TEXT, rect, width=max(3, int(sx * 2)), border_radius=6)
+
+    def _caption_below_board(self, surface: pygame.Surface, frame: np.ndarray, text: str, size: int) -> None:
+        """``text`` over the board game's own status line (the strip under its last row of squares)."""
+        board = self.match.board
+        bottom = max(
+            y + ch for _, y, _, ch in (board.cell_rect(i) for i in range(len(self.match.agent_labels)))
+        )
+        sy = self.frame_rect.height / frame.shape[0]
+        top = round(self.frame_rect.y + (bottom + 6) * sy)
+        strip = pygame.Rect(self.frame_rect.x, top, self.frame_rect.width, self.frame_rect.bottom - top)
+        color = tuple(int(c) for c in frame[-1, 0])
+        pygame.draw.rect(surface, color, strip)
+        draw_text(surface, text, strip.center, int(size * 1.3), AGENT_COLOR, "center", bold=True)
+
+    def _draw_sides(self, surface: pygame.Surface, y: int, small: int) -> None:
+        """Who is who, under the game: 'YOU: left paddle (orange) · W/S or UP/DOWN' and the agent's side."""
+        you = f"YOU: {self.match.person_side}  ·  {self.controls}"
+        agent = f"AGENT ({self.player.name}): {self.match.agent_side}"
+        font = theme.font(small, True)
+        rect = self.frame_rect
+        if font.size(you)[0] + font.size(agent)[0] + 2 * small <= max(rect.width, 1):
+            draw_text(surface, you, (rect.left, y), small, PERSON_COLOR, "midleft", bold=True)
+            draw_text(surface, agent, (rect.right, y), small, AGENT_COLOR, "midright", bold=True)
+        else:
+            line = int(small * 1.2)
+            draw_text(surface, you, (rect.centerx, y - line // 2), small, PERSON_COLOR, "center", bold=True)
+            draw_text(surface, agent, (rect.centerx, y + line // 2), small, AGENT_COLOR, "center", bold=True)
+
+    def _draw_scoreboard(self, surface: pygame.Surface, rect: pygame.Rect, size: int) -> None:
+        """Games won: 'YOU n – m AGENT (stage)', then the games played and drawn."""
+        pad = draw_card(surface, rect)
+        inner = rect.inflate(-2 * pad, -2 * pad)
+        small = max(12, size * 2 // 3)
+        dim = theme.TEXT_DIM
+        draw_text(surface, "GAMES WON", (inner.centerx, inner.top), small, dim, "midtop", bold=True)
+        big = min(int(inner.height * 0.42), size * 2)
+        y = inner.top + int(inner.height * 0.47)
+        score = f"{self.tally[PERSON]} – {self.tally[AGENT]}"
+        middle = draw_text(surface, score, (inner.centerx, y), big, theme.TEXT, "center", bold=True)
+        name_size = max(small, big // 2)
+        draw_text(surface, "YOU", (inner.left, y), name_size, PERSON_COLOR, "midleft", bold=True)
+        draw_text(surface, "AGENT", (inner.right, y), name_size, AGENT_COLOR, "midright", bold=True)
+        draw_text(surface, f"({self.player.name})", (inner.right, middle.bottom), small, dim, "topright")
+        played = f"{self.games} played  ·  {self.tally[DRAW]} drawn"
+        draw_text(surface, played, (inner.centerx, inner.bottom), small, dim, "midbottom")
