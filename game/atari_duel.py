@@ -58,7 +58,6 @@ from pathlib import Path
 
 import ale_py
 import numpy as np
-from pettingzoo.atari.base_atari_env import ParallelAtariEnv
 
 from game.atari import KEY_OVERRIDES, AtariSettings, area_weights, keys_to_action, pool_and_shrink
 
@@ -128,6 +127,9 @@ class AtariDuel:
         self.game = DUEL_GAMES[game_id]
         self.settings = AtariSettings()  # the preprocessing the agents train with
         self.frame_skip = self.settings.frame_skip
+        # Imported here: PettingZoo's Atari module loads pygame, which only the UI process may hold.
+        from pettingzoo.atari.base_atari_env import ParallelAtariEnv
+
         self._env = ParallelAtariEnv(
             game=self.game.rom,
             num_players=2,
