@@ -185,3 +185,19 @@ def test_menu_v_plays_against_the_chosen_stage_and_d_changes_it(app):
     run(app, menu, 1)
     assert matches == [("catch", "expert"), ("catch", "beginner"), ("pong", "expert")]
     assert menu._match_kind() == "versus"
+
+
+def test_menu_d_also_offers_trained_runs_checkpoints(app, tmp_path):
+    matches = []
+    saved = tmp_path / "runs" / "catch-1" / "checkpoints" / "best.pt"
+    menu = MenuScene(
+        app,
+        on_match=lambda spec, stage: matches.append(stage),
+        find_agents=lambda spec: [saved] if spec.id == "catch" else [],
+    )
+    app.scene = menu
+    for _ in range(3):
+        press(pygame.K_v)
+        press(pygame.K_d)
+    run(app, menu, 1)
+    assert matches == ["expert", str(saved), "beginner"]

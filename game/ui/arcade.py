@@ -130,11 +130,19 @@ class Arcade:
         self.app.switch(self.play(spec))
 
     def start_match(self, spec: GameSpec, stage: str | None) -> None:
-        """Versus in two-player games, a race in one-player ones, against ``stage`` (None: the best)."""
+        """Versus in two-player games, a race in one-player ones, against ``stage`` (a shipped stage's
+        name or a trained checkpoint's path; None: the most trained shipped agent)."""
         from game.players import load_player
         from game.ui.scenes.menu import match_kind
 
-        player = load_player(spec, stage=stage)
+        try:
+            if stage is not None and stage.endswith(".pt"):
+                player = load_player(spec, checkpoint=stage)
+            else:
+                player = load_player(spec, stage=stage)
+        except UserError as error:
+            self.app.notify(str(error))
+            return
         if match_kind(spec) == "versus":
             from game.ui.scenes.versus import VersusScene
 

@@ -73,7 +73,9 @@ class MenuScene:
         self.on_play = on_play
         self.find_agents = find_agents
         self.on_match = on_match  # (spec, stage) -> versus or race against a trained agent
-        self.stages: dict[str, list[str]] = {}  # game id -> shipped stage names, easiest first
+        self.stages: dict[
+            str, list[str]
+        ] = {}  # game id -> shipped stages, then runs' checkpoints
         self.stage_choice: dict[str, int] = {}  # game id -> index into its stages
         self.kinds: dict[str, str | None] = {}  # game id -> match_kind
         self.agents: dict[str, list[str]] = {}  # game id -> agents to watch: arena, new, checkpoint paths
@@ -137,18 +139,25 @@ class MenuScene:
         if spec.id not in self.stages:
             from game.players import stages
 
-            self.stages[spec.id] = [stage.name for stage in stages(spec)]
+            shipped = [stage.name for stage in stages(spec)]
+            found = self.find_agents(spec) if self.find_agents is not None else []
+            trained = [str(path) for path in found if AGENTS_DIR not in Path(path).parents]
+            self.stages[spec.id] = shipped + trained
         return self.stages[spec.id]
 
     def _stage(self) -> str | None:
         """The chosen stage of the trained opponent (the most trained unless changed), None if none."""
         options = self._stage_options()
-        return options[self.stage_choice.get(self.spec.id, len(options) - 1)] if options else None
+        if not options:
+            return None
+        shipped = [option for option in options if not option.endswith(".pt")]
+        default = len(shipped) - 1 if shipped else 0  # the most trained shipped stage
+        return options[self.stage_choice.get(self.spec.id, default)]
 
     def _next_stage(self) -> None:
         options = self._stage_options()
         if options:
-            current = self.stage_choice.get(self.spec.id, len(options) - 1)
+            current = options.index(self._stage() or options[0])
             self.stage_choice[self.spec.id] = (current + 1) % len(options)
 
     def _match_kind(self) -> str | None:
@@ -315,7 +324,7 @@ class MenuScene:
             draw_text(surface, f"AGENT: {agent}   (L to change)", (rect.x, y + small + 4), small, theme.INFO)
         kind = self._match_kind()
         if kind is not None:
-            stage = self._stage() or "untrained"
+            stage = agent_label(self._stage() or "untrained")
             against = "play against it" if kind == "versus" else "race it"
             count = len(self._stage_options())
             change = "   (D to change)" if count > 1 else ""
