@@ -152,6 +152,29 @@ class SessionConfig:
     """start from these weights (and their step count) instead of a new network"""
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When the UI restarts a worker that crashed, or that stopped answering."""
+
+    max_restarts: int | None = 3
+    """failures in a row before the UI stops trying and asks the person (None: it never gives up)"""
+    delay_s: float = 2.0
+    """seconds a failure stays on screen before the first restart"""
+    backoff: float = 1.0
+    """each further failure in a row multiplies the delay by this"""
+    max_delay_s: float = 60.0
+    """the delay never grows past this"""
+    hang_s: float | None = None
+    """a live worker silent this many wall-clock seconds counts as hung and is restarted (None: never)"""
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait before restarting after ``failures`` failures in a row."""
+        return min(self.max_delay_s, self.delay_s * self.backoff ** max(0, failures - 1))
+
+    def gives_up(self, failures: int) -> bool:
+        return self.max_restarts is not None and failures >= self.max_restarts
+
+
 # ---------------------------------------------------------------------- the worker's side
 
 

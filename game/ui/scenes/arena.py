@@ -8,6 +8,7 @@ keys takes the controls; a few idle seconds (or TAB) hand them back.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from game.session import (
     HumanAction,
     OverrideEpsilon,
     Pause,
+    RestartPolicy,
     Save,
     SetSpeed,
     Snapshot,
@@ -62,13 +64,28 @@ HELP = [
 
 
 class ArenaScene:
-    """One game learning live, in a worker process."""
+    """One game learning live, in a worker process.
 
-    def __init__(self, app, spec: GameSpec, worker: Worker, on_exit: Callable[[], None] | None = None):
+    A kiosk arena (``kiosk=True``) shows no help or status text and ignores ESC: the kiosk scene
+    around it decides what visitors may do. ``restart`` says when a crashed or silent worker is
+    restarted; the default gives up after MAX_RESTARTS failures in a row and lets the person decide.
+    """
+
+    def __init__(
+        self,
+        app,
+        spec: GameSpec,
+        worker: Worker,
+        on_exit: Callable[[], None] | None = None,
+        kiosk: bool = False,
+        restart: RestartPolicy | None = None,
+    ):
         self.app = app
         self.spec = spec
         self.worker = worker
         self.on_exit = on_exit
+        self.kiosk = kiosk
+        self.restart = restart or RestartPolicy(max_restarts=MAX_RESTARTS, delay_s=RESTART_AFTER_S)
         self._env = spec.make_env("show")  # names, keys, and the board's geometry
         self.labels = action_labels(self._env)
         self.keymap = KeyMap(key_bindings(self._env))
@@ -107,6 +124,8 @@ class ArenaScene:
         self.error: Snapshot | None = None
         self.error_for = 0.0
         self.failures = 0  # errors since the worker last sent a normal snapshot
+        self.last_heard = time.monotonic()  # when the worker last sent anything, or was (re)started
+        self.panels: dict[str, pygame.Rect] = {}  # where the last draw put the Q-bars and the epsilon gauge
         self.agreement: deque[bool] = deque(maxlen=AGREEMENT_WINDOW)
         self.episodes_seen = 0
         self.last_loss_step = -1
@@ -142,11 +161,13 @@ class ArenaScene:
 
     def _arena_key(self, event: pygame.event.Event) -> bool:
         """Keys of the arena itself (never the game's); True when the key was one."""
-        if self.error is not None and self.failures >= MAX_RESTARTS and event.key == pygame.K_RETURN:
+        if self.error is not None and self.restart.gives_up(self.failures) and event.key == pygame.K_RETURN:
             self.failures = 0
             self._restart()
             return True
         if event.key == pygame.K_ESCAPE:
+            if self.kiosk:
+                return True
             if self.help:
                 self.help = False
             else:
@@ -167,9 +188,7 @@ class ArenaScene:
         elif key == pygame.K_F3:
             self.worker.send(StepOnce())
         elif key == pygame.K_F4:
-            self.fast = not self.fast
-            self.worker.send(SetSpeed(self.fast))
-            self.frames.clear()
+            self.toggle_fast()
         elif key in (pygame.K_PAGEUP, pygame.K_PAGEDOWN):
             now = self.snapshot.epsilon if self.snapshot else 0.1
             delta = EPSILON_STEP if key == pygame.K_PAGEUP else -EPSILON_STEP
@@ -187,6 +206,12 @@ class ArenaScene:
             return False
         return True
 
+    def toggle_fast(self) -> None:
+        """Fast-forward (the learners shown as they fly) or back to the game's real rate."""
+        self.fast = not self.fast
+        self.worker.send(SetSpeed(self.fast))
+        self.frames.clear()
+
     def _send_human_action(self) -> None:
         """Tell the worker what the person holds, when it changed."""
         action = self.keymap.action_for(self.held.held)
@@ -202,9 +227,10 @@ class ArenaScene:
         else:
             self.app.quit()
 
-    def close(self) -> None:
-        """Stop the worker (it saves first); in the background when the arcade goes on to the menu."""
-        if self._stop_in_background:
+    def close(self, background: bool = False) -> None:
+        """Stop the worker (it saves first); in the background when the arcade goes on to the menu
+        (or when asked: ``background``)."""
+        if self._stop_in_background or background:
             # Not a daemon: the program waits for the save before it exits.
             threading.Thread(target=self.worker.stop, name="q-arcade-worker-stop").start()
         else:
@@ -223,21 +249,28 @@ class ArenaScene:
         self._take_snapshots()
         if self.error is not None:
             self.error_for += dt
-            if self.error_for >= RESTART_AFTER_S and self.failures < MAX_RESTARTS:
+            delay = self.restart.delay(self.failures)
+            if self.error_for >= delay and not self.restart.gives_up(self.failures):
                 self._restart()
         elif not self.worker.alive and self.snapshot is not None:
-            self.error = Snapshot(error="The learner stopped without a word.")
-            self.error_for = 0.0
-            self.failures += 1
+            self._fail("The learner stopped without a word.")
+        elif self.restart.hang_s is not None and time.monotonic() - self.last_heard > self.restart.hang_s:
+            self._fail(f"The learner has not answered for {self.restart.hang_s:g} seconds.")
         if self.frames:
             while len(self.frames) > MAX_FRAME_BACKLOG:
                 self.frames.popleft()
             self.frame = self.frames.popleft()
 
+    def _fail(self, message: str) -> None:
+        self.error = Snapshot(error=message)
+        self.error_for = 0.0
+        self.failures += 1
+
     def _take_snapshots(self) -> None:
         snapshot = self.worker.poll()
         if snapshot is None:
             return
+        self.last_heard = time.monotonic()
         if snapshot.error is not None:
             self.error, self.error_for = snapshot, 0.0
             self.failures += 1
@@ -280,6 +313,7 @@ class ArenaScene:
 
     def _restart(self) -> None:
         self.worker.restart()
+        self.last_heard = time.monotonic()
         self.app.notify("The learner was restarted from its last checkpoint.")
         self.error = None
         self.snapshot = None
@@ -305,13 +339,13 @@ class ArenaScene:
             draw_text(surface, "starting the learner…", game_area.center, size, theme.TEXT_DIM, "center")
         self._draw_side(surface, side, small)
 
-        draw_text(surface, self._status_line(), (bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midleft")
-        draw_text(
-            surface, "F1 help  ·  ESC leave", (w - bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midright"
-        )
+        if not self.kiosk:  # at a kiosk the booth's captions go there
+            y = h - bar // 2
+            draw_text(surface, self._status_line(), (bar // 2, y), small, theme.TEXT_DIM, "midleft")
+            draw_text(surface, "F1 help  ·  ESC leave", (w - bar // 2, y), small, theme.TEXT_DIM, "midright")
         if self.error is not None:
             first = (self.error.error or "").splitlines()[0][:120]
-            if self.failures < MAX_RESTARTS:
+            if not self.restart.gives_up(self.failures):
                 lines = ["THE LEARNER STOPPED", first, "restarting from the last checkpoint…"]
             else:
                 lines = ["THE LEARNER KEEPS STOPPING", first, "ENTER to try again  ·  ESC to leave"]
@@ -336,9 +370,11 @@ class ArenaScene:
             share = (
                 f"  ·  agent agrees with you {100 * np.mean(self.agreement):.0f}%" if self.agreement else ""
             )
-            text, color = f"YOU ARE PLAYING{share}  ·  TAB hands back", theme.ACCENT
+            hand_back = "" if self.kiosk else "  ·  TAB hands back"
+            text, color = f"YOU ARE PLAYING{share}{hand_back}", theme.ACCENT
         else:
-            text, color = "THE AGENT IS PLAYING  ·  press a game key to take over", theme.GOOD
+            take = "" if self.kiosk else "  ·  press a game key to take over"
+            text, color = f"THE AGENT IS PLAYING{take}", theme.GOOD
         mode = "  ·  FAST" if self.fast else ""
         mode += "  ·  LEARNING PAUSED" if self.paused else ""
         draw_text(
@@ -354,16 +390,20 @@ class ArenaScene:
     def _draw_side(self, surface: pygame.Surface, side: pygame.Rect, small: int) -> None:
         q_h = int(side.height * 0.4)
         gauge_h = int(side.height * 0.2)
-        slider_h = max(24, int(small * 1.4))
+        slider_h = 0 if self.kiosk else max(24, int(small * 1.4))  # no mouse at a kiosk
         plot_h = (side.height - q_h - gauge_h - slider_h) // 2
         y = side.y
-        self.qbars.draw(surface, pygame.Rect(side.x, y, side.width, q_h))
+        self.panels["bars"] = pygame.Rect(side.x, y, side.width, q_h)
+        self.qbars.draw(surface, self.panels["bars"])
         y += q_h
-        self.gauge.draw(surface, pygame.Rect(side.x, y, side.width, gauge_h))
+        self.panels["epsilon"] = pygame.Rect(side.x, y, side.width, gauge_h)
+        self.gauge.draw(surface, self.panels["epsilon"])
         y += gauge_h
-        s = self.snapshot
-        epsilon, override = (s.epsilon, s.epsilon_override) if s is not None else (0.0, False)
-        self.slider.draw(surface, pygame.Rect(side.x + 6, y, side.width - 12, slider_h), epsilon, override)
+        if slider_h:
+            s = self.snapshot
+            epsilon, override = (s.epsilon, s.epsilon_override) if s is not None else (0.0, False)
+            track = pygame.Rect(side.x + 6, y, side.width - 12, slider_h)
+            self.slider.draw(surface, track, epsilon, override)
         y += slider_h
         self.returns.draw(surface, pygame.Rect(side.x, y, side.width, plot_h))
         lower = self.mean_q if self.show_mean_q else self.losses
