@@ -13,9 +13,26 @@ from game.ui.widgets.plot import LinePlot, log_bounds, nice_bounds
 from game.ui.widgets.qbars import QBars
 
 PONG = ["NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]
-SEAQUEST = ["NOOP", "FIRE", "UP", "RIGHT", "LEFT", "DOWN", "UPRIGHT", "UPLEFT", "DOWNRIGHT", "DOWNLEFT",
-            "UPFIRE", "RIGHTFIRE", "LEFTFIRE", "DOWNFIRE", "UPRIGHTFIRE", "UPLEFTFIRE", "DOWNRIGHTFIRE",
-            "DOWNLEFTFIRE"]
+SEAQUEST = [
+    "NOOP",
+    "FIRE",
+    "UP",
+    "RIGHT",
+    "LEFT",
+    "DOWN",
+    "UPRIGHT",
+    "UPLEFT",
+    "DOWNRIGHT",
+    "DOWNLEFT",
+    "UPFIRE",
+    "RIGHTFIRE",
+    "LEFTFIRE",
+    "DOWNFIRE",
+    "UPRIGHTFIRE",
+    "UPLEFTFIRE",
+    "DOWNRIGHTFIRE",
+    "DOWNLEFTFIRE",
+]
 SIZES = [(260, 150), (300, 200), (440, 280), (600, 600), (700, 180)]  # (width, height) of widget rects
 
 
@@ -285,17 +302,26 @@ def _widgets() -> dict[str, object]:
         seaquest.update(q, t % 18, int(np.argmax(q)), t % 4 == 0, value=float(q.mean()))
     gauge, override = EpsilonGauge(), EpsilonGauge()
     for t in range(300):
-        gauge.update(linear_epsilon(t * 100, 1.0, 0.05, 50_000), bool(rng.random() < 0.6), t * 100,
-                     (1.0, 0.05, 50_000))
+        gauge.update(
+            linear_epsilon(t * 100, 1.0, 0.05, 50_000), bool(rng.random() < 0.6), t * 100, (1.0, 0.05, 50_000)
+        )
         override.update(0.3, bool(rng.random() < 0.3), t * 100, (1.0, 0.05, 50_000), override=True)
     returns, loss = LinePlot("episode return"), LinePlot("loss", maxlen=5000, x_label="step", log_scale=True)
     for episode in range(400):
         returns.append(episode, -21 + 36 * episode / 400 + rng.normal(0, 3))
     for step in range(5000):  # more points than pixels: drawn as one stroke per column
         loss.append(step * 4, float(rng.lognormal(-3, 1)))
-    return {"pong": pong, "seaquest": seaquest, "empty bars": QBars(3, ["NOOP", "JUMP", "DUCK"]),
-            "gauge": gauge, "override": override, "empty gauge": EpsilonGauge(),
-            "returns": returns, "loss": loss, "empty plot": LinePlot("episode return")}
+    return {
+        "pong": pong,
+        "seaquest": seaquest,
+        "empty bars": QBars(3, ["NOOP", "JUMP", "DUCK"]),
+        "gauge": gauge,
+        "override": override,
+        "empty gauge": EpsilonGauge(),
+        "returns": returns,
+        "loss": loss,
+        "empty plot": LinePlot("episode return"),
+    }
 
 
 @pytest.mark.parametrize("size", SIZES)

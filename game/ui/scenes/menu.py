@@ -73,9 +73,7 @@ class MenuScene:
         self.on_play = on_play
         self.find_agents = find_agents
         self.on_match = on_match  # (spec, stage) -> versus or race against a trained agent
-        self.stages: dict[
-            str, list[str]
-        ] = {}  # game id -> shipped stages, then runs' checkpoints
+        self.stages: dict[str, list[str]] = {}  # game id -> shipped stages, then runs' checkpoints
         self.stage_choice: dict[str, int] = {}  # game id -> index into its stages
         self.kinds: dict[str, str | None] = {}  # game id -> match_kind
         self.agents: dict[str, list[str]] = {}  # game id -> agents to watch: arena, new, checkpoint paths
