@@ -105,12 +105,13 @@ PRESETS: dict[str, TrainConfig] = {
             learning_rate=5e-4, target_update_period=500, replay_capacity=50_000, hidden=(128, 128)
         ),
     ),
-    # The DQN papers' preprocessing with a faster schedule: 8 environments, 3-step Double DQN.
+    # The DQN papers' preprocessing with a faster schedule: 8 environments, 3-step Double DQN, one
+    # batch of 32 every 8 agent steps (4 samples per step), learning while the emulators step.
     "atari": TrainConfig(
         total_steps=2_000_000,
         num_envs=8,
         learning_starts=20_000,
-        train_every=4,
+        train_every=8,
         epsilon_end=0.01,
         epsilon_decay_steps=250_000,
         eval_every_steps=100_000,

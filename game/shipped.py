@@ -19,6 +19,7 @@ from agents.trainer import TrainConfig
 
 AGENTS_DIR = Path(__file__).resolve().parent.parent / "assets" / "agents"
 MANIFEST = AGENTS_DIR / "agents.json"  # game id -> stage -> {file, steps, eval, min_return, command}
+HALF_PRECISION_ABOVE = 1_000_000  # networks with more weights than this ship in float16 (Nature CNN: 1.7M)
 
 
 def manifest() -> dict[str, dict[str, dict[str, Any]]]:
@@ -51,7 +52,11 @@ def export_agent(checkpoint: str | os.PathLike, stage: str, min_return: float, c
     target = AGENTS_DIR / slug / f"{stage}.pt"
     target.parent.mkdir(parents=True, exist_ok=True)
     # A shipped agent starts with its target network equal to its network: one copy of the weights.
-    model = {**state["model"], "target_network": state["model"]["network"]}
+    # A large one is stored in float16 (half the file; loading turns it back into float32).
+    network = state["model"]["network"]
+    if sum(t.numel() for t in network.values() if t.is_floating_point()) > HALF_PRECISION_ABOVE:
+        network = {k: t.half() if t.is_floating_point() else t for k, t in network.items()}
+    model = {**state["model"], "network": network, "target_network": network}
     save_checkpoint(target, model_state=model, optimizer_state=None, metadata=metadata)
     entry = {
         "kind": "dqn",

@@ -6,6 +6,7 @@ import pytest
 
 from game.catalog import find_game
 from game.session import Session, SessionConfig
+from game.ui import theme
 from game.ui.widgets.board import draw_grid_values, draw_square_values
 from game.ui.widgets.frame import draw_frame
 
@@ -15,6 +16,7 @@ def display():
     pygame.init()
     yield
     pygame.quit()
+    theme.font.cache_clear()
 
 
 def test_gridworld_snapshot_carries_every_cells_q_values(tmp_path):

@@ -13,10 +13,15 @@ from game.catalog import find_game
 from game.shipped import AGENTS_DIR, load_shipped_agent, manifest
 
 EPISODES = 20  # evaluation games per shipped agent
+ATARI_EPISODES = 2  # an Atari game lasts thousands of steps: a couple of whole games, marked slow
 SEED = 20_261_122  # games the agents never trained on
 
 SHIPPED = [(game, stage, entry) for game, stages in manifest().items() for stage, entry in stages.items()]
-NETWORKS = [(game, stage, entry) for game, stage, entry in SHIPPED if entry["kind"] == "dqn"]
+NETWORKS = [
+    pytest.param(game, stage, entry, id=f"{game}-{stage}", marks=[pytest.mark.slow] if "/" in game else [])
+    for game, stage, entry in SHIPPED
+    if entry["kind"] == "dqn"
+]
 TABLES = [(game, stage, entry) for game, stage, entry in SHIPPED if entry["kind"] == "qtable"]
 
 
@@ -28,15 +33,16 @@ def test_something_is_shipped_with_its_command():
         assert (AGENTS_DIR / entry["file"]).stat().st_size < 5_000_000, "small weights only"
 
 
-@pytest.mark.parametrize(("game_id", "stage", "entry"), NETWORKS, ids=[f"{g}-{s}" for g, s, _ in NETWORKS])
+@pytest.mark.parametrize(("game_id", "stage", "entry"), NETWORKS)
 def test_shipped_agent_plays_at_its_stated_score(game_id, stage, entry):
     torch.set_num_threads(1)
     agent, metadata = load_shipped_agent(AGENTS_DIR / entry["file"])
     assert metadata["game_id"] == game_id and metadata["steps"] == entry["steps"]
     config = TrainConfig.from_dict(metadata["config"])
     spec = find_game(game_id)
+    episodes = ATARI_EPISODES if spec.kind == "atari" else EPISODES
     returns = play_episodes(
-        agent, lambda: spec.make_env("show"), EPISODES, config.eval_epsilon, SEED, config.eval_max_steps
+        agent, lambda: spec.make_env("show"), episodes, config.eval_epsilon, SEED, config.eval_max_steps
     )
     mean = sum(returns) / len(returns)
     assert mean >= entry["min_return"], f"{game_id} {stage}: mean return {mean:.2f} < {entry['min_return']}"

@@ -230,14 +230,14 @@ def test_atari_trains_checkpoints_and_resumes(tmp_path):
     expected = {"game_id": "ALE/Pong-v5", "observation_shape": [4, 84, 84], "n_actions": 6}
     _, metadata = load_checkpoint(run / "checkpoints" / "latest.pt", expected)
     assert metadata["steps"] == 1_200
-    assert metadata["updates"] == 200  # one per 4 agent steps from step 400 on
+    assert metadata["updates"] == 100  # one per 8 agent steps from step 400 on
     assert metadata["config"]["num_envs"] == 2 and metadata["config"]["dqn"]["replay_capacity"] == 5_000
 
     result = main_py("train", "--resume", "RUN", "--steps", "1600", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Resuming at step 1,200: Pong (ALE/Pong-v5) to 1,600 steps, 2 env(s)")
     _, metadata = load_checkpoint(run / "checkpoints" / "latest.pt", expected)
-    assert (metadata["steps"], metadata["updates"]) == (1_600, 300)
+    assert (metadata["steps"], metadata["updates"]) == (1_600, 150)
 
 
 def test_self_play_trains_a_table_that_does_not_lose(tmp_path):

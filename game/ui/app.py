@@ -80,6 +80,7 @@ class App:
         if self.kiosk:
             os.environ["SDL_GRAB_KEYBOARD"] = "1"  # a grab takes the keyboard too, not just the mouse
         pygame.init()
+        theme.font.cache_clear()  # fonts made before a pygame.quit() elsewhere are dead
         pygame.display.set_caption(self.title)
         try:
             self._set_mode()
