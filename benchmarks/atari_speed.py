@@ -20,6 +20,8 @@ thread, switched at run time and alternated in this process (``--env-seconds``; 
 
     python -m benchmarks.atari_speed                 # 60 s each, in 4 rounds
     python -m benchmarks.atari_speed --seconds 300 --rounds 6
+    python -m benchmarks.atari_speed --bf16          # the Trainer's updates in bfloat16 autocast
+    python -m benchmarks.atari_speed --no-overlap    # the Trainer learns only after the games step
     OPENBLAS_NUM_THREADS=1 python -m benchmarks.atari_speed   # numpy's BLAS on one thread
 """
 
@@ -428,6 +430,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--env-seconds", type=float, default=20.0, help="seconds of the BLAS-thread env comparison (0 = skip)"
     )
+    parser.add_argument("--bf16", action="store_true", help="the Trainer's updates in bfloat16 autocast")
+    parser.add_argument("--no-overlap", action="store_true", help="the Trainer steps the games, then learns")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.rounds < 1:
@@ -445,13 +449,15 @@ def main(argv: list[str] | None = None) -> None:
         eval_every_steps=0,
         save_replay=False,
         seed=args.seed,
-        dqn=dataclasses.replace(base.dqn, device="cpu", seed=args.seed),
+        overlap=not args.no_overlap,
+        dqn=dataclasses.replace(base.dqn, device="cpu", seed=args.seed, bf16_autocast=args.bf16),
     )
     print_header(f"Atari training speed: Trainer (atari preset) vs a plain single-env DQN loop, {args.game}")
     print(
         f"Trainer: {config.num_envs} envs, batch {config.dqn.batch_size} every {config.train_every} "
         f"agent steps, n_step {config.dqn.n_step}, channels_last {config.dqn.channels_last}, "
-        f"replay capacity {config.dqn.replay_capacity:,}"
+        f"replay capacity {config.dqn.replay_capacity:,}, bf16 autocast {config.dqn.bf16_autocast}, "
+        f"learning while the games step {config.overlap}"
     )
     print(
         f"plain:   1 env, batch {config.dqn.batch_size} every {config.train_every} agent steps, n_step 1, "
