@@ -107,3 +107,20 @@ def test_arena_shows_the_game_the_bars_and_the_gauge(tmp_path):
     gauge_violet = np.all(np.abs(side.astype(int) - [180, 120, 250]) < 60, axis=-1)
     assert gauge_violet.sum() > 50, "the epsilon gauge is drawn"
     assert (run / "checkpoints" / "latest.pt").is_file(), "leaving the arena saved the agent"
+
+
+@pytest.mark.slow
+def test_kiosk_keeps_visitors_in_and_the_operator_quits_it(tmp_path):
+    shot = tmp_path / "kiosk.png"
+    board = tmp_path / "board.sqlite3"
+    # ESC and Alt+F4 must not end the kiosk: the screen grabbed after them still shows it.
+    result = run_and_grab(
+        f"kiosk --games catch --leaderboard {board}",
+        "Escape alt+F4 F11",
+        shot,
+        settle_s=12,
+        quit_keys="ctrl+shift+q",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    pixels = screen(shot, "kiosk_catch")
+    assert pixels.std() > 20 and len(np.unique(pixels.reshape(-1, 3), axis=0)) > 100, "the kiosk is on screen"
