@@ -22,6 +22,7 @@ from game.players import Player, Stage, load_player, stages
 from game.session import RestartPolicy, SessionConfig, Worker
 from game.ui.scenes.arena import ArenaScene
 
+KIOSK_RACE_SECONDS = 90.0  # a race at the booth ends after this much game time, seconds
 PRESTART_SECONDS = 10.0  # the next attract game's worker starts this long before its turn
 MAX_WAIT_SECONDS = 20.0  # ... and is shown this long after its turn even if it has not spoken yet
 KIOSK_RESTARTS = RestartPolicy(max_restarts=None, delay_s=2.0, backoff=2.0, max_delay_s=60.0, hang_s=45.0)
@@ -122,7 +123,9 @@ class KioskGames:
             return VersusScene(self.app, spec, player, kiosk=True, points_to_win=points)
         from game.ui.scenes.race import RaceScene
 
-        return RaceScene(self.app, spec, player, kiosk=True)
+        # At a booth a race is short, so that a visitor's session holds a few of them.
+        limit = min(KIOSK_RACE_SECONDS, self.config.session_seconds)
+        return RaceScene(self.app, spec, player, kiosk=True, time_limit_s=limit)
 
     def close(self) -> None:
         self._players.shutdown(wait=False, cancel_futures=True)
