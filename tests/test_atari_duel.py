@@ -324,3 +324,26 @@ def test_same_seed_same_game() -> None:
         return frames, duel.score
 
     assert run() == run()
+
+
+@pytest.mark.slow
+def test_the_shipped_pong_agent_plays_its_own_side_of_the_duel():
+    """The one-player agent, on the duel's observations, beats a person who presses keys at random."""
+    from game.catalog import find_game
+    from game.players import NetworkPlayer, load_player
+
+    player = load_player(find_game("ALE/Pong-v5"))
+    assert isinstance(player, NetworkPlayer), "a Pong agent ships"
+    duel = AtariDuel("ALE/Pong-v5", seed=3)
+    rng = np.random.default_rng(0)
+    action, over = 0, False
+    try:
+        duel.reset(seed=3)
+        while not over:
+            if duel.agent_due():
+                action = player.act(duel.agent_observation()).action
+            _, _, over = duel.step(int(rng.integers(len(duel.person_labels))), action)
+        person, agent = duel.score
+    finally:
+        duel.close()
+    assert agent == 21 and person <= 10, duel.score
