@@ -172,3 +172,21 @@ class TakeOver:
     def seconds_left(self) -> float:
         """Seconds until an idle person loses the controls."""
         return max(0.0, self.idle_s - self.idle) if self.human else 0.0
+
+
+PERSON_EVENTS = (  # a person at the controls: keys, gamepad buttons and d-pad, mouse clicks
+    pygame.KEYDOWN,
+    pygame.KEYUP,
+    pygame.JOYBUTTONDOWN,
+    pygame.JOYBUTTONUP,
+    pygame.JOYHATMOTION,
+    pygame.MOUSEBUTTONDOWN,
+)
+
+
+def is_person_input(event: pygame.event.Event) -> bool:
+    """Whether ``event`` is a person doing something (a stick only past its dead zone, so a drifting
+    stick does not keep a screen awake)."""
+    return event.type in PERSON_EVENTS or (
+        event.type == pygame.JOYAXISMOTION and abs(event.value) >= STICK_DEADZONE
+    )

@@ -16,7 +16,7 @@ from game.catalog import GameSpec, action_labels, key_bindings
 from game.players import UNTRAINED, Player
 from game.race import RACE_SECONDS, Race, Side
 from game.ui import theme
-from game.ui.controls import STICK_DEADZONE, HeldKeys, KeyMap
+from game.ui.controls import HeldKeys, KeyMap, is_person_input
 from game.ui.scenes.play import controls_help
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.qbars import QBars, draw_card, draw_tag, elide
@@ -31,13 +31,6 @@ COUNTDOWN_SHADE = (0, 0, 0, 110)  # light: the identical first pictures should s
 FINISHED_SHADE = (0, 0, 0, 210)  # dark: the game's own game-over text gives way to the notice
 PERSON_COLOR = theme.ACCENT  # the person's side, as the Q-bars mark a person's move
 AGENT_COLOR = theme.GOOD  # the agent's side, as the Q-bars mark the network's pick
-INPUT_EVENTS = (
-    pygame.KEYDOWN,
-    pygame.KEYUP,
-    pygame.JOYBUTTONDOWN,
-    pygame.JOYBUTTONUP,
-    pygame.JOYHATMOTION,
-)
 
 
 def shade(surface: pygame.Surface, rect: pygame.Rect, rgba: tuple[int, int, int, int]) -> None:
@@ -154,9 +147,7 @@ class RaceScene:
     # ------------------------------------------------------------------ input
 
     def handle_event(self, event: pygame.event.Event) -> None:
-        if event.type in INPUT_EVENTS or (
-            event.type == pygame.JOYAXISMOTION and abs(event.value) >= STICK_DEADZONE
-        ):
+        if is_person_input(event):
             self.last_input = time.monotonic()
         if event.type == pygame.KEYDOWN:
             if event.key == pygame.K_ESCAPE:

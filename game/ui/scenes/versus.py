@@ -18,7 +18,7 @@ import pygame
 from game.catalog import GameSpec
 from game.players import Player
 from game.ui import theme
-from game.ui.controls import STICK_DEADZONE, HeldKeys, KeyMap
+from game.ui.controls import HeldKeys, KeyMap, is_person_input
 from game.ui.scenes.play import DIRECTIONS
 from game.ui.widgets.board import draw_square_values
 from game.ui.widgets.frame import draw_frame, to_frame_coords
@@ -38,7 +38,6 @@ RESULT = {  # winner -> banner headline and colour
     AGENT: ("THE AGENT WINS", theme.GOOD),
     DRAW: ("A DRAW", theme.TEXT),
 }
-INPUT_EVENTS = (pygame.KEYDOWN, pygame.JOYBUTTONDOWN, pygame.JOYHATMOTION, pygame.MOUSEBUTTONDOWN)
 
 
 def person_controls(keymap: KeyMap, labels: list[str], board: bool) -> str:
@@ -155,9 +154,7 @@ class VersusScene:
     # ------------------------------------------------------------------ input
 
     def handle_event(self, event: pygame.event.Event) -> None:
-        if event.type in INPUT_EVENTS or (
-            event.type == pygame.JOYAXISMOTION and abs(event.value) >= STICK_DEADZONE
-        ):
+        if is_person_input(event):
             self.last_input = time.monotonic()
         if event.type == pygame.KEYDOWN:
             if event.key == pygame.K_ESCAPE:
