@@ -187,3 +187,14 @@ def test_a_worker_that_keeps_failing_is_restarted_three_times_then_the_person_de
     app.step(1 / 60)
     assert worker.starts == 4, "ENTER tries again"
     scene.close()
+
+
+def test_an_atari_arena_starts_from_the_shipped_agent_unless_asked_for_a_new_one(tmp_path):
+    from game.shipped import shipped_agents
+
+    arcade = Arcade(app=None)
+    pong, catch = find_game("ALE/Pong-v5"), find_game("catch")
+    first = arcade.worker_for(pong, run_dir=str(tmp_path / "pong"))
+    assert first.config.checkpoint == str(shipped_agents(pong.id)[0][1])
+    assert arcade.worker_for(pong, new=True, run_dir=str(tmp_path / "pong-new")).config.checkpoint is None
+    assert arcade.worker_for(catch, run_dir=str(tmp_path / "catch")).config.checkpoint is None

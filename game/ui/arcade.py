@@ -84,6 +84,10 @@ class Arcade:
             folder = folder.with_name(f"{folder.name}-{time.strftime('%Y%m%d-%H%M%S')}")  # keep the old agent
             saved = False
         resume = saved and not new and not checkpoint
+        if not resume and not new and not checkpoint and spec.kind == "atari":
+            # An Atari agent takes hours to learn: its first arena starts from the most trained one shipped.
+            shipped = shipped_agents(spec.id)
+            checkpoint = str(shipped[0][1]) if shipped else None
         return Worker(SessionConfig(spec.id, str(folder), resume=resume, checkpoint=checkpoint))
 
     def arena(self, spec: GameSpec, worker: Worker | None = None):
