@@ -1,9 +1,9 @@
 """Time to score: how many minutes and agent steps a training run took to reach each score.
 
 Reads run directories written by ``main.py train`` (``eval.csv``: evaluation mean per step;
-``episodes.csv``: every training episode with its wall-clock second), prints when each run's
-evaluation first reached each threshold, and draws the learning curves (evaluation mean and the
-training episodes' running mean, against minutes and against agent steps) into one PNG.
+``episodes.csv``: every training episode with its wall-clock second, summed across resumes), prints
+when each run's evaluation first reached each threshold, and draws the learning curves (evaluation
+mean and the training episodes' running mean, against minutes and against agent steps) into one PNG.
 
     python -m benchmarks.time_to_score runs/pong-s0 runs/pong-s1 --out docs/pong-curves.png
     python -m benchmarks.time_to_score runs/pong-s0 --thresholds -15 0 10 18
@@ -40,6 +40,15 @@ class Run:
     episode_means: np.ndarray  # running mean of training returns
 
 
+def _cumulative(wall_s: np.ndarray) -> np.ndarray:
+    """Training seconds across resumes: each ``--resume`` starts its clock at 0 again."""
+    restarts = np.flatnonzero(np.diff(wall_s) < 0) + 1
+    total = wall_s.copy()
+    for start in restarts:
+        total[start:] += total[start - 1]
+    return total
+
+
 def read_run(folder: Path) -> Run:
     """A run's evaluations with the wall-clock minute each happened (from the episodes' clock)."""
     with open(folder / "episodes.csv", newline="") as file:
@@ -49,7 +58,7 @@ def read_run(folder: Path) -> Run:
     if not episodes or not evals:
         raise SystemExit(f"{folder} has no episodes or evaluations yet.")
     steps = np.array([float(row["step"]) for row in episodes])
-    minutes = np.array([float(row["wall_s"]) for row in episodes]) / 60.0
+    minutes = _cumulative(np.array([float(row["wall_s"]) for row in episodes])) / 60.0
     returns = np.array([float(row["return"]) for row in episodes])
     kernel = np.ones(RUNNING_MEAN) / RUNNING_MEAN
     running = np.convolve(returns, kernel, mode="valid") if len(returns) >= RUNNING_MEAN else returns
