@@ -190,3 +190,12 @@ def is_person_input(event: pygame.event.Event) -> bool:
     return event.type in PERSON_EVENTS or (
         event.type == pygame.JOYAXISMOTION and abs(event.value) >= STICK_DEADZONE
     )
+
+
+def move_on_board(cell: int, direction: str, n_cells: int) -> int:
+    """The cell next to ``cell`` on a square board of ``n_cells`` in reading order, wrapping at the edges."""
+    side = round(n_cells**0.5)
+    row, col = divmod(cell, side)
+    row += {"up": -1, "down": 1}.get(direction, 0)
+    col += {"left": -1, "right": 1}.get(direction, 0)
+    return (row % side) * side + (col % side)

@@ -15,7 +15,7 @@ import pygame
 
 from game.catalog import GameSpec, action_labels, frame_of, key_bindings
 from game.ui import theme
-from game.ui.controls import HeldKeys, KeyMap
+from game.ui.controls import HeldKeys, KeyMap, move_on_board
 from game.ui.widgets.frame import draw_frame, to_frame_coords
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
@@ -187,11 +187,7 @@ class PlayScene:
                 self.act(action)
 
     def _move_cursor(self, direction: str) -> None:
-        side = round(self.env.action_space.n**0.5)
-        row, col = divmod(self.cursor, side)
-        row += {"up": -1, "down": 1}.get(direction, 0)
-        col += {"left": -1, "right": 1}.get(direction, 0)
-        self.cursor = (row % side) * side + (col % side)
+        self.cursor = move_on_board(self.cursor, direction, int(self.env.action_space.n))
 
     # ------------------------------------------------------------------ drawing
 

@@ -18,7 +18,7 @@ import pygame
 from game.catalog import GameSpec
 from game.players import Player
 from game.ui import theme
-from game.ui.controls import HeldKeys, KeyMap, is_person_input
+from game.ui.controls import HeldKeys, KeyMap, is_person_input, move_on_board
 from game.ui.scenes.play import DIRECTIONS
 from game.ui.widgets.board import draw_square_values
 from game.ui.widgets.frame import draw_frame, to_frame_coords
@@ -247,11 +247,7 @@ class VersusScene:
                     self.play(action)
 
     def _move_cursor(self, direction: str) -> None:
-        side = round(len(self.match.agent_labels) ** 0.5)
-        row, col = divmod(self.cursor, side)
-        row += {"up": -1, "down": 1}.get(direction, 0)
-        col += {"left": -1, "right": 1}.get(direction, 0)
-        self.cursor = (row % side) * side + (col % side)
+        self.cursor = move_on_board(self.cursor, direction, len(self.match.agent_labels))
 
     # ------------------------------------------------------------------ drawing
 
