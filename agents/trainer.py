@@ -145,6 +145,25 @@ def play_episodes(
     return returns
 
 
+def play_pool_episodes(agent: DQNAgent, pool: Pool, epsilon: float, max_steps: int) -> list[float]:
+    """The returns of one game in each of ``pool``'s environments, played side by side.
+
+    The pool must end an episode only when its game ends (no episodic life). A game longer than
+    ``max_steps`` agent steps is cut there; a game that ended waits for the others.
+    """
+    obs = pool.reset()
+    totals = np.zeros(pool.num_envs)
+    playing = np.ones(pool.num_envs, dtype=bool)
+    for _ in range(max_steps):
+        actions = agent.act_batch(obs, epsilon).actions
+        _, rewards, terminated, truncated, _, obs = pool.step(actions)
+        totals += np.where(playing, rewards, 0.0)
+        playing &= ~(terminated | truncated)
+        if not playing.any():
+            break
+    return totals.tolist()
+
+
 class Pool(Protocol):
     """N environments the Trainer steps together (EnvPool, or a vectorized simulator's adapter).
 
@@ -158,6 +177,8 @@ class Pool(Protocol):
     """one environment's action space"""
     seed: int
     """env i is seeded with seed + i at the first reset"""
+    num_envs: int
+    """environments in the pool"""
 
     def reset(self) -> np.ndarray: ...
 
@@ -179,6 +200,7 @@ class EnvPool:
 
     def __init__(self, make_env: Callable[[], gym.Env], num_envs: int, seed: int):
         self.envs = [make_env() for _ in range(num_envs)]
+        self.num_envs = num_envs
         self.seed = seed
         first = self.envs[0]
         self.observation_space = first.observation_space
@@ -224,6 +246,9 @@ class Trainer:
             (the arena's showcase game feeds stream ``num_envs``).
         make_pool: ``make_pool(num_envs, seed)`` builds the environments as one pool (a game's
             fast path); None steps ``make_env()`` copies one after another.
+        make_eval_pool: ``make_eval_pool(episodes, seed)`` builds a pool that plays an evaluation's
+            games side by side with batched actions (whole games only); None plays
+            ``make_eval_env()`` games one after another.
     """
 
     def __init__(
@@ -235,10 +260,12 @@ class Trainer:
         make_eval_env: Callable[[], gym.Env] | None = None,
         extra_streams: int = 0,
         make_pool: Callable[[int, int], Pool] | None = None,
+        make_eval_pool: Callable[[int, int], Pool] | None = None,
     ):
         self.game_id = game_id
         self.config = config
         self.make_eval_env = make_eval_env or make_env
+        self.make_eval_pool = make_eval_pool
         self.pool: Pool = (
             make_pool(config.num_envs, config.seed)
             if make_pool is not None
@@ -379,15 +406,26 @@ class Trainer:
                 )
 
     def evaluate(self, episodes: int | None = None) -> float:
-        """Mean return of ``episodes`` games at the evaluation epsilon, on a separate environment."""
-        returns = play_episodes(
-            self.agent,
-            self.make_eval_env,
-            episodes or self.config.eval_episodes,
-            self.config.eval_epsilon,
-            seed=10_000_000 + self.steps,
-            max_steps=self.config.eval_max_steps,
-        )
+        """Mean return of ``episodes`` games at the evaluation epsilon, on separate environments."""
+        episodes = episodes or self.config.eval_episodes
+        seed = 10_000_000 + self.steps  # game n is seeded seed + n
+        if self.make_eval_pool is not None:
+            pool = self.make_eval_pool(episodes, seed)
+            try:
+                returns = play_pool_episodes(
+                    self.agent, pool, self.config.eval_epsilon, self.config.eval_max_steps
+                )
+            finally:
+                pool.close()
+        else:
+            returns = play_episodes(
+                self.agent,
+                self.make_eval_env,
+                episodes,
+                self.config.eval_epsilon,
+                seed=seed,
+                max_steps=self.config.eval_max_steps,
+            )
         self.last_eval = float(np.mean(returns))
         if self.metrics is not None:
             self.metrics.evaluation(self.steps, self.last_eval, returns)

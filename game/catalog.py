@@ -57,6 +57,8 @@ class GameSpec:
         pixel_aspect: width of one frame pixel over its height on screen.
         pool_factory: ``pool_factory(num_envs, seed)`` steps that many training envs together
             (the Trainer's fast path; Atari has one); None steps copies of ``make_env("train")``.
+        eval_pool_factory: the same for evaluations: whole games (no episodic life), played side
+            by side; None evaluates on ``make_env("show")``, one game after another.
     """
 
     id: str
@@ -69,6 +71,7 @@ class GameSpec:
     blurb: str = ""
     pixel_aspect: float = 1.0
     pool_factory: Callable[[int, int], Any] | None = field(default=None, repr=False)
+    eval_pool_factory: Callable[[int, int], Any] | None = field(default=None, repr=False)
 
     @property
     def full_title(self) -> str:
@@ -178,11 +181,13 @@ def _atari_factory(game_id: str) -> Callable[[Mode], gym.Env]:
     return factory
 
 
-def _atari_pool_factory(game_id: str) -> Callable[[int, int], Any]:
+def _atari_pool_factory(
+    game_id: str, settings: atari.AtariSettings | None = None
+) -> Callable[[int, int], Any]:
     def factory(num_envs: int, seed: int) -> Any:
         from game.atari_pool import AtariVectorPool
 
-        return AtariVectorPool(game_id, num_envs, seed)
+        return AtariVectorPool(game_id, num_envs, seed, settings)
 
     return factory
 
@@ -211,6 +216,7 @@ def catalog() -> dict[str, GameSpec]:
             blurb="Atari 2600",
             pixel_aspect=ATARI_PIXEL_ASPECT,
             pool_factory=_atari_pool_factory(game_id),
+            eval_pool_factory=_atari_pool_factory(game_id, atari.AtariSettings(episodic_life=False)),
         )
     for game_id, (title, blurb, _, _) in _CLASSIC.items():
         specs[game_id] = GameSpec(

@@ -208,6 +208,7 @@ class Session:
             make_eval_env=lambda: spec.make_env("show"),
             extra_streams=1,
             make_pool=spec.pool_factory,
+            make_eval_pool=spec.eval_pool_factory,
         )
         if config.resume:
             self.trainer.restore()

@@ -129,6 +129,7 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
         run_dir,
         make_eval_env=lambda: spec.make_env("show"),
         make_pool=spec.pool_factory,
+        make_eval_pool=spec.eval_pool_factory,
     )
     if request.resume:
         try:

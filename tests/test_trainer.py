@@ -18,7 +18,7 @@ from agents.dqn import DQNConfig
 from agents.replay import Transition
 from agents.schedules import PowerSchedule
 from agents.tabular import QTable, value_iteration
-from agents.trainer import EnvPool, TrainConfig, Trainer
+from agents.trainer import EnvPool, TrainConfig, Trainer, play_pool_episodes
 from game.arcade.catch import CatchEnv
 from game.arcade.gridworld import GridWorldEnv
 from game.catalog import find_game
@@ -241,7 +241,75 @@ def test_with_episodic_life_an_atari_return_is_reported_per_game_not_per_life(tm
     assert len(rows) == 1 and float(rows[0][2]) == end.ret and int(rows[0][3]) == end.length
 
 
-def test_env_pool_returns_the_final_observation_of_a_finished_episode():
+class CountingPool:
+    """Games that pay 1 a step and end after ``lengths[i]`` steps, then start again (autoreset)."""
+
+    def __init__(self, lengths: list[int]):
+        self.lengths = np.array(lengths)
+        self.num_envs = len(lengths)
+        self.clock = np.zeros(self.num_envs, dtype=int)
+        self.closed = False
+
+    def reset(self) -> np.ndarray:
+        self.clock[:] = 0
+        return np.zeros((self.num_envs, 1), dtype=np.float32)
+
+    def step(self, actions):
+        self.clock += 1
+        ended = self.clock == self.lengths
+        self.clock[ended] = 0
+        obs = np.zeros((self.num_envs, 1), dtype=np.float32)
+        infos = [{} for _ in range(self.num_envs)]
+        return obs, np.ones(self.num_envs, dtype=np.float32), ended, np.zeros_like(ended), infos, obs
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FirstActionAgent:
+    def act_batch(self, obs, epsilon):
+        return type("Acts", (), {"actions": np.zeros(len(obs), dtype=np.int64)})()
+
+
+def test_a_pool_evaluation_counts_each_game_once_and_cuts_long_ones():
+    assert play_pool_episodes(FirstActionAgent(), CountingPool([3, 5, 4]), 0.0, max_steps=100) == [3, 5, 4]
+    assert play_pool_episodes(FirstActionAgent(), CountingPool([3, 9]), 0.0, max_steps=6) == [3, 6]
+
+
+def test_an_atari_evaluation_plays_whole_games_side_by_side(tmp_path):
+    spec = find_game("ALE/Pong-v5")
+    config = dataclasses.replace(
+        preset("atari"),
+        num_envs=2,
+        eval_episodes=3,
+        eval_epsilon=1.0,
+        learning_starts=10**9,
+        dqn=dataclasses.replace(preset("atari").dqn, replay_capacity=1_000),
+    )
+    pools: list[object] = []
+
+    def make_eval_pool(episodes: int, seed: int):
+        pools.append(spec.eval_pool_factory(episodes, seed))
+        return pools[-1]
+
+    trainer = Trainer(
+        spec.id,
+        lambda: spec.make_env("train"),
+        config,
+        tmp_path,
+        make_pool=spec.pool_factory,
+        make_eval_pool=make_eval_pool,
+    )
+    mean = trainer.evaluate()
+    trainer.close()
+    assert len(pools) == 1 and pools[0].num_envs == 3  # one game per environment
+    (row,) = read_csv(tmp_path / "eval.csv")[1:]
+    returns = [float(x) for x in row[2].split()]
+    # A random paddle loses each whole game: 21 points against it, a few for it. A game whose end
+    # was missed would run on into the next one and go below -21.
+    assert len(returns) == 3 and all(-21.0 <= r <= -15.0 for r in returns)
+    assert mean == pytest.approx(np.mean(returns))
+
     rows = iter([5, 10])  # env 0's fruit lands after 4 steps, env 1's after 9
     pool = EnvPool(lambda: CatchEnv(rows=next(rows)), num_envs=2, seed=0)
     obs = pool.reset()
