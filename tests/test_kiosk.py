@@ -26,9 +26,12 @@ from game.leaderboard import MAX_NAME_CHARS, Leaderboard
 from game.name_entry import NameEntry
 from game.session import Pause, RestartPolicy, SetSpeed, Snapshot
 from game.ui.app import App
+from game.ui.scenes import kiosk as kiosk_scene
+from game.ui.scenes import race as race_scene
 from game.ui.scenes.arena import ArenaScene
 from game.ui.scenes.kiosk import KioskScene
 from game.ui.scenes.kiosk_games import KioskGames
+from game.ui.scenes.race import RaceScene
 
 FRAME_S = 1 / 60
 CTRL_SHIFT = pygame.KMOD_LCTRL | pygame.KMOD_LSHIFT
@@ -408,6 +411,29 @@ def test_escape_quit_and_f11_do_not_leave_operator_hotkeys_do(app, tmp_path):
     key(pygame.K_q, mod=CTRL_SHIFT)
     run(app)
     assert not app.running
+
+
+def test_a_kiosk_race_shows_one_clock_the_visitors_own(app, tmp_path, monkeypatch):
+    drawn: list[str] = []
+    for module, name in ((race_scene, "draw_race_clock"), (kiosk_scene, "draw_clock")):
+        real = getattr(module, name)
+
+        def counted(*args, real=real, name=name, **kwargs):
+            drawn.append(name)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    scene = open_kiosk(app, kiosk_config(tmp_path, games=("catch",)))
+    key(pygame.K_SPACE, " ")
+    run_until(app, lambda: scene.visit is not None)
+    assert isinstance(scene.visit, RaceScene)
+    drawn.clear()
+    run(app, 300)  # the countdown, then the race
+    assert scene.visit.race.ticks > 0 and not scene.visit.race.over
+    assert drawn == ["draw_clock"] * 300, "one clock a frame: the visitor's session clock, no race clock"
+    scene.visit.show_clock = True
+    run(app)
+    assert "draw_race_clock" in drawn[300:], "the count does see a race clock when one is drawn"
 
 
 def test_the_attract_loop_rotates_once_the_next_learner_speaks(app, tmp_path):

@@ -123,9 +123,11 @@ class KioskGames:
             return VersusScene(self.app, spec, player, kiosk=True, points_to_win=points)
         from game.ui.scenes.race import RaceScene
 
-        # At a booth a race is short, so that a visitor's session holds a few of them.
+        # At a booth a race is short, so that a visitor's session holds a few of them. Its own clock
+        # stays hidden: the booth shows the visitor's session clock on every visit, and that is the
+        # one that ends their turn; two clocks side by side, counting different things, confuse.
         limit = min(KIOSK_RACE_SECONDS, self.config.session_seconds)
-        return RaceScene(self.app, spec, player, kiosk=True, time_limit_s=limit)
+        return RaceScene(self.app, spec, player, kiosk=True, time_limit_s=limit, show_clock=False)
 
     def close(self) -> None:
         self._players.shutdown(wait=False, cancel_futures=True)

@@ -2,7 +2,8 @@
 
 The race itself (both environments, the clock, scores, the winner) is :class:`game.race.Race`;
 this scene turns keys and gamepad into the person's action, counts down before each race,
-and draws both sides with their scores, the race clock, the agent's Q-values and the tally.
+and draws both sides with their scores, the race clock, the agent's Q-values and the tally
+(the panels themselves are :mod:`game.ui.widgets.race_panels`).
 """
 
 from __future__ import annotations
@@ -19,49 +20,23 @@ from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap, is_person_input
 from game.ui.scenes.play import controls_help
 from game.ui.widgets.frame import draw_frame
-from game.ui.widgets.qbars import QBars, draw_card, draw_tag, elide
-from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
+from game.ui.widgets.match_banners import draw_paused, draw_result, keys_line, leave_hint, side_color
+from game.ui.widgets.qbars import QBars
+from game.ui.widgets.race_panels import (
+    clock_pill,
+    draw_countdown,
+    draw_finished,
+    draw_move_card,
+    draw_notice,
+    draw_race_clock,
+    draw_side_header,
+)
+from game.ui.widgets.text import draw_chrome, draw_text
 
 COUNTDOWN_S = 3.0  # both sides hold their (identical) first picture this long before a race
 GO_S = 0.6  # "GO!" stays up this long after the countdown
 RESTART_DELAY_S = 0.8  # after a race, keys are ignored this long so a held key does not start the next
-CLOCK_WARNING_S = 10.0  # the clock turns red this close to the time limit
 PANEL_SHARE = 0.27  # height of the panels under the frames, as a share of the body
-COUNTDOWN_SHADE = (0, 0, 0, 110)  # light: the identical first pictures should show through
-FINISHED_SHADE = (0, 0, 0, 210)  # dark: the game's own game-over text gives way to the notice
-PERSON_COLOR = theme.ACCENT  # the person's side, as the Q-bars mark a person's move
-AGENT_COLOR = theme.GOOD  # the agent's side, as the Q-bars mark the network's pick
-
-
-def shade(surface: pygame.Surface, rect: pygame.Rect, rgba: tuple[int, int, int, int]) -> None:
-    """Darken ``rect`` with a translucent ``rgba`` veil."""
-    veil = pygame.Surface(rect.size, pygame.SRCALPHA)
-    veil.fill(rgba)
-    surface.blit(veil, rect)
-
-
-def draw_notice(
-    surface: pygame.Surface, center: tuple[int, int], lines: list[tuple[str, int, tuple[int, int, int], bool]]
-) -> pygame.Rect:
-    """Lines of (text, size, colour, bold) on a solid card centred at ``center``, over what the game drew."""
-    images = [theme.font(size, bold).render(text, True, color) for text, size, color, bold in lines]
-    pad = max(6, images[0].get_height() // 2)
-    width = max(i.get_width() for i in images) + 4 * pad
-    card = pygame.Rect(0, 0, width, sum(i.get_height() for i in images) + 2 * pad)
-    card.center = center
-    pygame.draw.rect(surface, theme.PANEL, card, border_radius=pad)
-    pygame.draw.rect(surface, theme.PANEL_EDGE, card, width=1, border_radius=pad)
-    y = card.y + pad
-    for image in images:
-        surface.blit(image, image.get_rect(midtop=(card.centerx, y)))
-        y += image.get_height()
-    return card
-
-
-def clock_text(seconds: float) -> str:
-    """Seconds as the race clock shows them: 2:05."""
-    whole = max(0, int(seconds + 0.999))  # 0.2 s left still reads 0:01
-    return f"{whole // 60}:{whole % 60:02d}"
 
 
 class RaceScene:
@@ -75,6 +50,7 @@ class RaceScene:
         seed: the first race's seed; later races draw theirs from it (None: random).
         kiosk: ESC does nothing and the help line does not offer leaving.
         time_limit_s: game seconds after which a race ends as it stands.
+        show_clock: draw the race clock (a kiosk leaves it out: its session clock is the one shown).
     """
 
     def __init__(
@@ -86,12 +62,14 @@ class RaceScene:
         seed: int | None = None,
         kiosk: bool = False,
         time_limit_s: float = RACE_SECONDS,
+        show_clock: bool = True,
     ):
         self.app = app
         self.spec = spec
         self.player = player
         self.on_exit = on_exit
         self.kiosk = kiosk
+        self.show_clock = show_clock
         self.race = Race(spec, player, seed=seed, time_limit_s=time_limit_s)
         self.labels = action_labels(self.race.person.env)
         self.keymap = KeyMap(key_bindings(self.race.person.env))
@@ -214,67 +192,39 @@ class RaceScene:
             pygame.Rect(body.x, body.y, half, body.height),
             pygame.Rect(body.right - half, body.y, half, body.height),
         )
-        clock = self._draw_clock(surface, (w // 2, body.y + header_h // 2), size)
         race = self.race
+        clock = clock_pill((w // 2, body.y + header_h // 2), size)
+        if self.show_clock:
+            draw_race_clock(surface, clock, race.seconds_left, not race.over, size)
         for column, side, is_person in ((columns[0], race.person, True), (columns[1], race.agent, False)):
             header = pygame.Rect(column.x, column.y, column.width, header_h)
-            self._draw_header(surface, header, side, clock, size, small)
+            name = "YOU" if is_person else f"AGENT ({self.player.name})"
+            won_it = race.winner == ("person" if is_person else "agent")
+            status = self._status(side)
+            draw_side_header(surface, header, clock, is_person, name, side.score, status, won_it, size, small)
             area = pygame.Rect(column.x, header.bottom + pad, column.width, 0)
             area.height = column.bottom - panel_h - pad - area.y
             self._draw_side_frame(surface, area, side, is_person, size, small)
             panel = pygame.Rect(column.x, column.bottom - panel_h, column.width, panel_h)
             if is_person:
-                self._draw_move_card(surface, panel, side, [self.controls], size, small)
+                self._draw_move_card(surface, panel, side, "YOUR MOVE", [self.controls], size, small)
             elif self.untrained:
-                self._draw_move_card(surface, panel, side, self.untrained_note, size, small)
+                note = self.untrained_note
+                self._draw_move_card(surface, panel, side, "AN UNTRAINED AGENT", note, size, small)
             else:
                 self.qbars.draw(surface, panel)
 
         number = race.games + (0 if race.over else 1)
         where = f"race {number}  ·  seed {race.seed}: the same start on both sides"
         draw_text(surface, where, (bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midleft")
-        keys = "P pause  ·  R restart" + ("" if self.kiosk else "  ·  ESC leave")
+        keys = keys_line(self.kiosk)
         draw_text(surface, keys, (w - bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midright")
-        self._draw_banners(surface, size)
-
-    def _draw_clock(self, surface: pygame.Surface, center: tuple[int, int], size: int) -> pygame.Rect:
-        """The time left in a pill between the two headers; returns the pill."""
-        left = self.race.seconds_left
-        color = theme.BAD if left <= CLOCK_WARNING_S and not self.race.over else theme.TEXT
-        font = theme.font(size, True)
-        text_w, text_h = font.size("0:00")
-        pill = pygame.Rect(0, 0, text_w + size, text_h + size // 2)
-        pill.center = center
-        pygame.draw.rect(surface, theme.PANEL, pill, border_radius=pill.height // 2)
-        pygame.draw.rect(surface, theme.PANEL_EDGE, pill, width=1, border_radius=pill.height // 2)
-        draw_text(surface, clock_text(left), pill.center, size, color, "center", bold=True)
-        draw_text(surface, "LEFT", (pill.centerx, pill.bottom + 2), size // 2, theme.TEXT_DIM, "midtop")
-        return pill
-
-    def _draw_header(
-        self,
-        surface: pygame.Surface,
-        rect: pygame.Rect,
-        side: Side,
-        clock: pygame.Rect,
-        size: int,
-        small: int,
-    ) -> None:
-        """Name and status at the outer edge, the score big beside the clock (mirrored on the right)."""
-        is_person = side is self.race.person
-        color = PERSON_COLOR if is_person else AGENT_COLOR
-        outer, inner = ("left", "right") if is_person else ("right", "left")
-        score_at = (clock.left - size // 2 if is_person else clock.right + size // 2, rect.centery)
-        score = draw_text(surface, f"{side.score:g}", score_at, int(size * 1.7), color, f"mid{inner}", True)
-        room = abs(getattr(score, outer) - getattr(rect, outer)) - size
-        name = elide("YOU" if is_person else f"AGENT ({self.player.name})", theme.font(size, True), room)
-        at = (getattr(rect, outer), rect.centery - size // 3)
-        label = draw_text(surface, name, at, size, color, f"mid{outer}", bold=True)
-        at = (getattr(rect, outer), label.bottom + 2)
-        draw_text(surface, self._status(side), at, small, theme.TEXT_DIM, f"top{outer}")
-        if self.race.winner == ("person" if is_person else "agent"):
-            at = (getattr(label, inner) + (size // 3 if is_person else -size // 3), label.centery)
-            draw_tag(surface, "WINNER", f"mid{outer}", at, small, color)
+        if self.paused:
+            draw_paused(surface, "R to restart", self.kiosk, size)
+        elif race.over:
+            scores = f"YOU {race.person.score:g}  ·  AGENT {race.agent.score:g}"
+            next_race = f"SPACE for the next race{leave_hint(self.kiosk)}"
+            draw_result(surface, race.winner, [scores, next_race], size)
 
     def _status(self, side: Side) -> str:
         race = self.race
@@ -294,65 +244,35 @@ class RaceScene:
     def _draw_side_frame(
         self, surface: pygame.Surface, area: pygame.Rect, side: Side, is_person: bool, size: int, small: int
     ) -> None:
+        """A side's picture in its colour's frame, under the countdown, its finished notice or GO!."""
         rect = draw_frame(surface, side.frame, area, self.spec.pixel_aspect)
-        color = PERSON_COLOR if is_person else AGENT_COLOR
+        color = side_color(is_person)
         pygame.draw.rect(surface, color, rect.inflate(6, 6), width=2, border_radius=4)
         race = self.race
         if race.over:
             return
         if self.countdown > 0:
-            shade(surface, rect, COUNTDOWN_SHADE)
-            count = str(int(self.countdown) + 1)
-            draw_text(surface, count, rect.center, size * 4, theme.TEXT, "center", bold=True)
             hint = "get ready" if is_person else "the same start as yours"
-            draw_text(surface, hint, (rect.centerx, rect.centery + size * 2), small, theme.TEXT_DIM, "midtop")
+            draw_countdown(surface, rect, int(self.countdown) + 1, hint, size, small)
         elif side.done:
-            shade(surface, rect, FINISHED_SHADE)
-            other = "the agent" if is_person else "you"
-            lines = [
-                ("TIME UP" if side.timed_out else "FINISHED", size * 3 // 2, color, True),
-                (f"score {side.score:g}", size, theme.TEXT, False),
-                (f"waiting for {other}…", small, theme.TEXT_DIM, False),
-            ]
-            draw_notice(surface, rect.center, lines)
+            draw_finished(surface, rect, is_person, side.timed_out, side.score, size, small)
         elif is_person and race.turn_based and side.steps == 0:
-            draw_notice(
-                surface,
-                (rect.centerx, rect.bottom - small * 2),
-                [("your move: press a key", small, color, True)],
-            )
+            at = (rect.centerx, rect.bottom - small * 2)
+            draw_notice(surface, at, [("your move: press a key", small, color, True)])
         elif race.seconds < GO_S and not (is_person and race.turn_based):
             draw_text(surface, "GO!", rect.center, size * 3, color, "center", bold=True)
 
     def _draw_move_card(
-        self, surface: pygame.Surface, rect: pygame.Rect, side: Side, footer: list[str], size: int, small: int
+        self,
+        surface: pygame.Surface,
+        rect: pygame.Rect,
+        side: Side,
+        title: str,
+        footer: list[str],
+        size: int,
+        small: int,
     ) -> None:
         """A side's move now, big, over ``footer`` lines: the person's keys, or why the agent is random."""
-        is_person = side is self.race.person
-        pad = draw_card(surface, rect)
-        inner = rect.inflate(-2 * pad, -2 * pad)
-        title = "YOUR MOVE" if is_person else "AN UNTRAINED AGENT"
-        draw_text(surface, title, inner.topleft, small, theme.TEXT, bold=True)
         move = "—" if side.last_action is None else self.labels[side.last_action]
-        color = PERSON_COLOR if is_person else AGENT_COLOR
-        draw_text(surface, move, inner.center, size * 3 // 2, color, "center", bold=True)
-        font, y = theme.font(small), inner.bottom
-        for line in reversed(footer):
-            at = (inner.centerx, y)
-            y = draw_text(surface, elide(line, font, inner.width), at, small, theme.TEXT_DIM, "midbottom").top
-
-    def _draw_banners(self, surface: pygame.Surface, size: int) -> None:
-        leave = "" if self.kiosk else "  ·  ESC to leave"
-        race = self.race
-        if self.paused:
-            draw_banner(surface, ["PAUSED", f"P to play on  ·  R to restart{leave}"], size * 2)
-            return
-        if not race.over:
-            return
-        headline, color = {
-            "person": ("YOU WIN!", PERSON_COLOR),
-            "agent": ("THE AGENT WINS", AGENT_COLOR),
-            "draw": ("A DRAW", theme.TEXT),
-        }[race.winner]
-        scores = f"YOU {race.person.score:g}  ·  AGENT {race.agent.score:g}"
-        draw_banner(surface, [headline, scores, f"SPACE for the next race{leave}"], size * 2, color)
+        color = side_color(side is self.race.person)
+        draw_move_card(surface, rect, title, move, color, footer, size, small)

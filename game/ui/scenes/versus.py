@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import numpy as np
 import pygame
 
 from game.catalog import GameSpec
@@ -20,10 +19,11 @@ from game.players import Player
 from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap, is_person_input, move_on_board
 from game.ui.scenes.play import DIRECTIONS
-from game.ui.widgets.board import draw_square_values
 from game.ui.widgets.frame import draw_frame, to_frame_coords
-from game.ui.widgets.qbars import QBars, draw_card
-from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
+from game.ui.widgets.match_banners import draw_paused, draw_result, keys_line
+from game.ui.widgets.qbars import QBars
+from game.ui.widgets.text import draw_chrome, draw_text
+from game.ui.widgets.versus_panels import draw_board_overlay, draw_scoreboard, draw_sides, person_controls
 from game.versus import AGENT, DRAW, PERSON, Match, Thought, make_match
 
 MAX_TICKS_PER_FRAME = 4  # catch-up limit after a slow frame, so the game never races ahead
@@ -31,30 +31,6 @@ NEXT_GAME_DELAY_S = 0.8  # after a game, keys are ignored this long so a held ke
 THINK_SECONDS = 0.8  # a board game shows the agent's values this long before its mark appears
 SIDE_SHARE = 0.34  # width of the right-hand column (scoreboard, Q-bars), share of the window
 SCOREBOARD_SHARE = 0.3  # height of the scoreboard card, share of the right-hand column
-PERSON_COLOR = theme.ACCENT  # the person's name and score everywhere on this screen
-AGENT_COLOR = theme.GOOD  # the agent's
-RESULT = {  # winner -> banner headline and colour
-    PERSON: ("YOU WIN!", theme.ACCENT),
-    AGENT: ("THE AGENT WINS", theme.GOOD),
-    DRAW: ("A DRAW", theme.TEXT),
-}
-
-
-def person_controls(keymap: KeyMap, labels: list[str], board: bool) -> str:
-    """How the person plays, in a few words: 'W/S or UP/DOWN', 'WASD or ARROWS  ·  SPACE fire'."""
-    if board:
-        return "click a square, 1-9, or ARROWS + SPACE"
-    arrows = [d for d in DIRECTIONS if (d,) in keymap.bindings]
-    letters = {v: k for k, v in keymap.aliases.items()}
-    parts = []
-    if arrows:
-        names = "ARROWS" if len(arrows) == 4 else "/".join(d.upper() for d in arrows)
-        alias = "".join(letters[d] for d in arrows if d in letters).upper()
-        alias = "WASD" if len(alias) == 4 else "/".join(alias)
-        parts.append(f"{alias} or {names}" if alias else names)
-    if ("space",) in keymap.bindings:
-        parts.append(f"SPACE {labels[keymap.bindings[('space',)]].lower()}")
-    return "  ·  ".join(parts) or "the game's keys"
 
 
 class VersusScene:
@@ -263,27 +239,28 @@ class VersusScene:
         label_h = small * 3
         frame_area = pygame.Rect(game_area.x, game_area.y, game_area.width, game_area.height - label_h)
         self._draw_game(surface, frame_area, small)
-        self._draw_sides(surface, self.frame_rect.bottom + label_h // 2, small)
+        you = f"YOU: {self.match.person_side}  ·  {self.controls}"
+        agent = f"AGENT ({self.player.name}): {self.match.agent_side}"
+        draw_sides(surface, self.frame_rect, self.frame_rect.bottom + label_h // 2, you, agent, small)
 
         board_h = int(side.height * SCOREBOARD_SHARE)
-        self._draw_scoreboard(surface, pygame.Rect(side.x, side.y, side.width, board_h), size)
+        won = self.tally[PERSON], self.tally[AGENT]
+        card = pygame.Rect(side.x, side.y, side.width, board_h)
+        draw_scoreboard(surface, card, size, won, self.games, self.tally[DRAW], self.player.name)
         gap = bar // 4
         self.qbars.draw(
             surface, pygame.Rect(side.x, side.y + board_h + gap, side.width, side.height - board_h - gap)
         )
 
-        help_line = "P pause  ·  R restart" + ("" if self.kiosk else "  ·  ESC leave")
-        draw_text(surface, help_line, (w // 2, h - bar // 2), small, theme.TEXT_DIM, "center")
+        draw_text(surface, keys_line(self.kiosk), (w // 2, h - bar // 2), small, theme.TEXT_DIM, "center")
         if self.paused:
-            leave = "" if self.kiosk else "  ·  ESC to leave"
-            draw_banner(surface, ["PAUSED", f"P to play on  ·  R to restart this game{leave}"], size * 2)
+            draw_paused(surface, "R to restart this game", self.kiosk, size)
         elif self.over:
-            headline, color = RESULT[self.match.winner]
             detail = "SPACE for the next game"
             if self.match.points_to_win is not None or self.match.board is None:
                 person, agent = self.match.points
                 detail = f"YOU {person} – {agent} AGENT  ·  {detail}"
-            draw_banner(surface, [headline, detail], size * 2, color)
+            draw_result(surface, self.match.winner, [detail], size)
 
     def _game_line(self) -> str:
         """The top bar's right side: which game, and its points or whose move."""
@@ -298,60 +275,7 @@ class VersusScene:
         frame = self.thought.frame if self.thought is not None else self.frame
         self.frame_rect = draw_frame(surface, frame, area, self.match.pixel_aspect)
         board = self.match.board
-        if board is None:
-            return
-        size = (frame.shape[1], frame.shape[0])
-        if self.thought is not None:
-            q = self.thought.act.q_values
-            draw_square_values(surface, self.frame_rect, size, board, q, self.thought.mask)
-            self._caption_below_board(surface, frame, "THE AGENT IS THINKING…", small)
-        elif self.cursor_shown and not self.over and not self.paused:
-            x, y, cw, ch = board.cell_rect(self.cursor)
-            sx, sy = self.frame_rect.width / size[0], self.frame_rect.height / size[1]
-            rect = pygame.Rect(self.frame_rect.x + x * sx, self.frame_rect.y + y * sy, cw * sx, ch * sy)
-            pygame.draw.rect(surface, theme.TEXT, rect, width=max(3, int(sx * 2)), border_radius=6)
-
-    def _caption_below_board(self, surface: pygame.Surface, frame: np.ndarray, text: str, size: int) -> None:
-        """``text`` over the board game's own status line (the strip under its last row of squares)."""
-        board = self.match.board
-        bottom = max(
-            y + ch for _, y, _, ch in (board.cell_rect(i) for i in range(len(self.match.agent_labels)))
-        )
-        sy = self.frame_rect.height / frame.shape[0]
-        top = round(self.frame_rect.y + (bottom + 6) * sy)
-        strip = pygame.Rect(self.frame_rect.x, top, self.frame_rect.width, self.frame_rect.bottom - top)
-        color = tuple(int(c) for c in frame[-1, 0])
-        pygame.draw.rect(surface, color, strip)
-        draw_text(surface, text, strip.center, int(size * 1.3), AGENT_COLOR, "center", bold=True)
-
-    def _draw_sides(self, surface: pygame.Surface, y: int, small: int) -> None:
-        """Who is who, under the game: 'YOU: left paddle (orange) · W/S or UP/DOWN' and the agent's side."""
-        you = f"YOU: {self.match.person_side}  ·  {self.controls}"
-        agent = f"AGENT ({self.player.name}): {self.match.agent_side}"
-        font = theme.font(small, True)
-        rect = self.frame_rect
-        if font.size(you)[0] + font.size(agent)[0] + 2 * small <= max(rect.width, 1):
-            draw_text(surface, you, (rect.left, y), small, PERSON_COLOR, "midleft", bold=True)
-            draw_text(surface, agent, (rect.right, y), small, AGENT_COLOR, "midright", bold=True)
-        else:
-            line = int(small * 1.2)
-            draw_text(surface, you, (rect.centerx, y - line // 2), small, PERSON_COLOR, "center", bold=True)
-            draw_text(surface, agent, (rect.centerx, y + line // 2), small, AGENT_COLOR, "center", bold=True)
-
-    def _draw_scoreboard(self, surface: pygame.Surface, rect: pygame.Rect, size: int) -> None:
-        """Games won: 'YOU n – m AGENT (stage)', then the games played and drawn."""
-        pad = draw_card(surface, rect)
-        inner = rect.inflate(-2 * pad, -2 * pad)
-        small = max(12, size * 2 // 3)
-        dim = theme.TEXT_DIM
-        draw_text(surface, "GAMES WON", (inner.centerx, inner.top), small, dim, "midtop", bold=True)
-        big = min(int(inner.height * 0.42), size * 2)
-        y = inner.top + int(inner.height * 0.47)
-        score = f"{self.tally[PERSON]} – {self.tally[AGENT]}"
-        middle = draw_text(surface, score, (inner.centerx, y), big, theme.TEXT, "center", bold=True)
-        name_size = max(small, big // 2)
-        draw_text(surface, "YOU", (inner.left, y), name_size, PERSON_COLOR, "midleft", bold=True)
-        draw_text(surface, "AGENT", (inner.right, y), name_size, AGENT_COLOR, "midright", bold=True)
-        draw_text(surface, f"({self.player.name})", (inner.right, middle.bottom), small, dim, "topright")
-        played = f"{self.games} played  ·  {self.tally[DRAW]} drawn"
-        draw_text(surface, played, (inner.centerx, inner.bottom), small, dim, "midbottom")
+        if board is not None:
+            cursor = self.cursor if self.cursor_shown and not self.over and not self.paused else None
+            cells = len(self.match.agent_labels)
+            draw_board_overlay(surface, self.frame_rect, frame, board, cells, self.thought, cursor, small)
