@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--device", choices=["auto", "cpu", "cuda"], help="where the network runs (default auto)"
     )
-    train.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    train.add_argument(
+        "--threads", type=int, help="torch threads for learning (default: 2, or 1 on a one-core machine)"
+    )
     train.add_argument(
         "--self-play",
         action="store_true",

@@ -25,7 +25,7 @@ from agents.networks import ImageQNetwork, QParts, make_network
 from agents.replay import Batch, ReplayMemory, Transition, observation_layout
 from agents.schedules import ConstantSchedule, LinearSchedule, Schedule
 
-__all__ = ["DQNAgent", "DQNConfig", "make_agent", "make_optimizer", "resolve_device"]
+__all__ = ["DQNAgent", "DQNConfig", "bf16_is_fast", "make_agent", "make_optimizer", "resolve_device"]
 
 
 def resolve_device(device: str) -> torch.device:
@@ -35,6 +35,19 @@ def resolve_device(device: str) -> torch.device:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'.")
     return torch.device(device)
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with
+    AVX-512 BF16 or AMX (oneDNN's test); elsewhere bfloat16 is emulated and slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):  # a torch built without oneDNN
+            return False
+    return False
 
 
 def make_optimizer(parameters: Iterable[nn.Parameter], config: DQNConfig) -> torch.optim.Optimizer:
@@ -84,6 +97,8 @@ class DQNAgent:
         self.beta = beta if beta is not None else ConstantSchedule(1.0)
         self.rng = np.random.default_rng(seed)
         self.device = next(network.parameters()).device
+        self.bf16 = config.bf16_autocast and bf16_is_fast(self.device)
+        """the update's forward passes run in bfloat16 (asked for, and native on this device)"""
         self.update_count = 0
         self.statistics: dict[str, float] = {}
         """the numbers of the last update"""
@@ -154,7 +169,7 @@ class DQNAgent:
         batch = self.replay.sample(config.batch_size, beta=beta)
         obs, action, reward, next_obs, discount, weight, demo = self._tensors(batch)
 
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=config.bf16_autocast):
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             with torch.no_grad():
                 target = self.bellman_target(reward, discount, next_obs)
             q_values = self.network(obs).float()

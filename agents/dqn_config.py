@@ -60,7 +60,8 @@ class DQNConfig:
     channels_last: bool = True
     """run convolutions in NHWC memory format (faster with oneDNN on the CPU)"""
     bf16_autocast: bool = False
-    """run the update's forward passes in bfloat16 autocast"""
+    """run the update's forward passes in bfloat16 autocast where the device does bfloat16 natively
+    (AVX-512 BF16 or AMX CPUs, CUDA GPUs); float32 elsewhere"""
     device: str = "auto"
     """auto (CUDA when present), cpu or cuda"""
     seed: int = 0

@@ -1,9 +1,10 @@
 """Atari training speed: our Trainer (atari preset) against a plain single-environment DQN loop.
 
 Both learn Pong with the Nature CNN at the atari preset's replay ratio (a batch of 32 every 8 agent
-steps, 4 samples per step), one torch thread each, in this process, for the same number of seconds, after a
-warm-up past ``learning_starts``. The time is cut into rounds run in the order T P P T T P ... so that
-a change in the machine's load falls on both alike. The answer is a ratio (Trainer / plain).
+steps, 4 samples per step), with the same torch threads (one unless ``--threads``), in this process,
+for the same number of seconds, after a warm-up past ``learning_starts``. The time is cut into
+rounds run in the order T P P T T P ... so that a change in the machine's load falls on both alike.
+The answer is a ratio (Trainer / plain).
 
 The plain loop is written here, in the manner of CleanRL's ``dqn_atari.py``: one ``AtariEnv``, a
 ``NatureCNN`` in PyTorch's default NCHW layout (``--plain-channels-last``: NHWC, as ours), a numpy
@@ -20,7 +21,8 @@ thread, switched at run time and alternated in this process (``--env-seconds``; 
 
     python -m benchmarks.atari_speed                 # 60 s each, in 4 rounds
     python -m benchmarks.atari_speed --seconds 300 --rounds 6
-    python -m benchmarks.atari_speed --bf16          # the Trainer's updates in bfloat16 autocast
+    python -m benchmarks.atari_speed --fp32          # the Trainer's updates in float32, not bfloat16
+    python -m benchmarks.atari_speed --threads 2     # two torch threads for both loops
     python -m benchmarks.atari_speed --no-overlap    # the Trainer learns only after the games step
     OPENBLAS_NUM_THREADS=1 python -m benchmarks.atari_speed   # numpy's BLAS on one thread
 """
@@ -430,18 +432,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--env-seconds", type=float, default=20.0, help="seconds of the BLAS-thread env comparison (0 = skip)"
     )
-    parser.add_argument("--bf16", action="store_true", help="the Trainer's updates in bfloat16 autocast")
+    parser.add_argument(
+        "--fp32",
+        action="store_true",
+        help="the Trainer's updates in float32 (the preset: bfloat16 where native)",
+    )
     parser.add_argument("--no-overlap", action="store_true", help="the Trainer steps the games, then learns")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads, for both contenders")
+    parser.add_argument(
+        "--uniform", action="store_true", help="the Trainer samples uniformly (the preset: by priority)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.rounds < 1:
-        parser.error("--seconds must be positive and --rounds at least 1")
+    if args.seconds <= 0 or args.rounds < 1 or args.threads < 1:
+        parser.error("--seconds must be positive, and --rounds and --threads at least 1")
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     base = PRESETS["atari"]
     config = dataclasses.replace(
         base,
@@ -450,7 +460,13 @@ def main(argv: list[str] | None = None) -> None:
         save_replay=False,
         seed=args.seed,
         overlap=not args.no_overlap,
-        dqn=dataclasses.replace(base.dqn, device="cpu", seed=args.seed, bf16_autocast=args.bf16),
+        dqn=dataclasses.replace(
+            base.dqn,
+            device="cpu",
+            seed=args.seed,
+            bf16_autocast=base.dqn.bf16_autocast and not args.fp32,
+            prioritized=base.dqn.prioritized and not args.uniform,
+        ),
     )
     print_header(f"Atari training speed: Trainer (atari preset) vs a plain single-env DQN loop, {args.game}")
     print(

@@ -248,3 +248,19 @@ def test_config_round_trips_through_a_dict():
     assert DQNConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown"):
         DQNConfig.from_dict({"gama": 0.9})
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_updates_only_where_the_device_does_bfloat16_natively(monkeypatch, native):
+    monkeypatch.setattr("agents.dqn.bf16_is_fast", lambda device: native)
+    space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    agent = make_agent(
+        space, gym.spaces.Discrete(3), DQNConfig(bf16_autocast=True, device="cpu", batch_size=4)
+    )
+    assert agent.bf16 is native
+    frames = np.random.default_rng(0).integers(0, 255, (12, 84, 84), dtype=np.uint8)
+    for t in range(8):
+        agent.observe(Transition(frames[t : t + 4], t % 3, 1.0, frames[t + 1 : t + 5], False, False))
+    assert np.isfinite(agent.update()["loss"])
+    plain = make_agent(space, gym.spaces.Discrete(3), DQNConfig(device="cpu"))
+    assert plain.bf16 is False
