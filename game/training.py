@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 import time
 import tomllib
@@ -156,6 +157,10 @@ def _setting(config: TrainConfig, name: str) -> object:
     return value
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def default_threads() -> int:
     """Torch threads for training without a window: two where there are two cores to use.
 
@@ -200,6 +205,9 @@ def run_training(request: TrainRequest) -> int:
         flush=True,
     )
     bar = ProgressBar(config.total_steps)
+    # A run started in the background ignores SIGINT, and `kill` sends SIGTERM: both stop it the way
+    # Ctrl-C does, with a checkpoint saved.
+    previous = {number: signal.signal(number, _stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         trainer.train(progress=bar)
     except KeyboardInterrupt:
@@ -212,6 +220,8 @@ def run_training(request: TrainRequest) -> int:
         )
         return 130
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         trainer.close()
     bar.close()
     returns = trainer.recent_returns

@@ -87,18 +87,32 @@ def test_resume_continues_from_the_latest_checkpoint(catch_run, tmp_path):
     assert [row[0] for row in rows(run / "episodes.csv")].count("step") == 1
 
 
-def test_ctrl_c_saves_and_says_how_to_resume(tmp_path):
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a job started with '&'
+
+
+@pytest.mark.parametrize(
+    ("stop", "start_in_background"),
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "kill-int-background", "kill"],
+)
+def test_ctrl_c_or_kill_saves_and_says_how_to_resume(tmp_path, stop, start_in_background):
     command = [sys.executable, str(MAIN), "train", "catch", "--steps", "1000000", "--out", "RUN"]
     command += ["--set", "checkpoint_every_steps=500", "--set", "eval_every_steps=0"]
     process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ignore_sigint if start_in_background else None,
     )
     latest = tmp_path / "RUN" / "checkpoints" / "latest.pt"
     deadline = time.monotonic() + 120
     while not latest.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert process.poll() is None, process.communicate()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     stdout, stderr = process.communicate(timeout=120)
 
     assert process.returncode == 130, (stdout, stderr)
