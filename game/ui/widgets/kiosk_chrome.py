@@ -10,6 +10,7 @@ import pygame
 
 from game.ui import theme
 from game.ui.widgets.qbars import EXPLORE, GREEDY
+from game.ui.widgets.race_panels import clock_text as race_clock_text
 from game.ui.widgets.text import draw_text
 
 CAPTION_SHARE = 0.04  # caption text size, share of the window height
@@ -27,8 +28,7 @@ def fitted_size(text: str, size: int, width: int, bold: bool = True) -> int:
 
 def clock_text(seconds: float) -> str:
     """Seconds as the visitor's clock shows them: '2:41 left' (0.2 s still reads 0:01)."""
-    whole = max(0, int(seconds + 0.999))
-    return f"{whole // 60}:{whole % 60:02d} left"
+    return f"{race_clock_text(seconds)} left"
 
 
 def draw_caption_band(
