@@ -49,7 +49,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from agents.dqn import DQNConfig
+from agents.dqn import DQNConfig, bf16_is_fast
 from agents.networks import NatureCNN
 from agents.schedules import LinearSchedule
 from agents.trainer import TrainConfig, Trainer
@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"Trainer: {config.num_envs} envs, batch {config.dqn.batch_size} every {config.train_every} "
         f"agent steps, n_step {config.dqn.n_step}, channels_last {config.dqn.channels_last}, "
-        f"replay capacity {config.dqn.replay_capacity:,}, bf16 autocast {config.dqn.bf16_autocast}, "
+        f"replay capacity {config.dqn.replay_capacity:,}, bf16 autocast {config.dqn.bf16_autocast and bf16_is_fast(torch.device('cpu'))}, "
         f"learning while the games step {config.overlap}"
     )
     print(
