@@ -468,11 +468,12 @@ def main(argv: list[str] | None = None) -> None:
             prioritized=base.dqn.prioritized and not args.uniform,
         ),
     )
+    bf16 = config.dqn.bf16_autocast and bf16_is_fast(torch.device("cpu"))  # what the updates will run in
     print_header(f"Atari training speed: Trainer (atari preset) vs a plain single-env DQN loop, {args.game}")
     print(
         f"Trainer: {config.num_envs} envs, batch {config.dqn.batch_size} every {config.train_every} "
         f"agent steps, n_step {config.dqn.n_step}, channels_last {config.dqn.channels_last}, "
-        f"replay capacity {config.dqn.replay_capacity:,}, bf16 autocast {config.dqn.bf16_autocast and bf16_is_fast(torch.device('cpu'))}, "
+        f"replay capacity {config.dqn.replay_capacity:,}, bf16 autocast {bf16}, "
         f"learning while the games step {config.overlap}"
     )
     print(
