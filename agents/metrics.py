@@ -3,6 +3,9 @@
 episodes.csv   step, episode, return, length, epsilon, wall_s       one row per finished game
 train.csv      step, updates, epsilon, steps_per_s, loss, ...       about one row a second
 eval.csv       step, mean_return, returns                           one row per evaluation
+
+A log may be capped (``max_bytes``, for a kiosk learner that runs for days): a file that grows past
+the cap is rewritten with its header and its newest rows, about half the cap of them.
 """
 
 from __future__ import annotations
@@ -11,36 +14,66 @@ import csv
 import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 TRAIN_STATS = ("loss", "mean_q", "td_error", "grad_norm")  # update statistics written to train.csv
+KEEP_SHARE = 0.5  # a capped file that outgrows its cap keeps its newest rows up to this share of it
+
+
+class _CsvFile:
+    """One open CSV file and the bytes it holds, counted as rows are written (no stat per row)."""
+
+    def __init__(self, path: Path, header: list[str]):
+        self.path = path
+        self.file = open(path, "a", newline="")  # noqa: SIM115 - kept open for the run's life
+        self.writer = csv.writer(self.file)
+        self.size = path.stat().st_size
+        if self.size == 0:
+            self.write(header)
+
+    def write(self, row: list[Any]) -> None:
+        # The rows are numbers and ASCII names: the characters csv reports written are bytes.
+        self.size += self.writer.writerow(row)
 
 
 class MetricsLog:
-    """Appends rows to the CSV files of one run directory (appending, so a resumed run continues them)."""
+    """Appends rows to the CSV files of one run directory (appending, so a resumed run continues them).
 
-    def __init__(self, run_dir: Path):
+    Args:
+        run_dir: the run directory (created if need be).
+        max_bytes: the most bytes each CSV file may hold; past it the file keeps its header and its
+            newest rows (about half the cap), and no TensorBoard events are written, as they cannot be
+            trimmed. None: files grow for the run's life.
+    """
+
+    def __init__(self, run_dir: Path, max_bytes: int | None = None):
+        if max_bytes is not None and max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1 (or None for no cap), not {max_bytes}")
         run_dir.mkdir(parents=True, exist_ok=True)
         self.started = time.monotonic()
-        self._files: dict[str, tuple[IO[str], Any]] = {}
+        self.max_bytes = max_bytes
+        self._files: dict[str, _CsvFile] = {}
         self._dir = run_dir
-        self._tensorboard = _tensorboard_writer(run_dir / "tensorboard")
+        self._tensorboard = _tensorboard_writer(run_dir / "tensorboard") if max_bytes is None else None
 
-    def _writer(self, name: str, header: list[str]):
+    def _write(self, name: str, header: list[str], row: list[Any]) -> None:
+        """Append ``row`` to ``name`` (opened on first use, ``header`` first if new); trim past the cap."""
         if name not in self._files:
-            path = self._dir / name
-            new = not path.exists() or path.stat().st_size == 0
-            file = open(path, "a", newline="")  # noqa: SIM115 - kept open for the run's life
-            writer = csv.writer(file)
-            if new:
-                writer.writerow(header)
-            self._files[name] = (file, writer)
-        return self._files[name][1]
+            self._files[name] = _CsvFile(self._dir / name, header)
+        csv_file = self._files[name]
+        csv_file.write(row)
+        if self.max_bytes is not None and csv_file.size > self.max_bytes:
+            csv_file.file.close()
+            del self._files[name]
+            keep_tail(csv_file.path, int(self.max_bytes * KEEP_SHARE))
+            self._files[name] = _CsvFile(csv_file.path, header)
 
     def episode(self, step: int, episode: int, ret: float, length: int, epsilon: float) -> None:
         wall = time.monotonic() - self.started
-        self._writer("episodes.csv", ["step", "episode", "return", "length", "epsilon", "wall_s"]).writerow(
-            [step, episode, f"{ret:g}", length, f"{epsilon:.4f}", f"{wall:.1f}"]
+        self._write(
+            "episodes.csv",
+            ["step", "episode", "return", "length", "epsilon", "wall_s"],
+            [step, episode, f"{ret:g}", length, f"{epsilon:.4f}", f"{wall:.1f}"],
         )
         if self._tensorboard is not None:
             self._tensorboard.add_scalar("episode/return", ret, step)
@@ -50,17 +83,17 @@ class MetricsLog:
     ) -> None:
         header = ["step", "updates", "epsilon", "steps_per_s", *TRAIN_STATS]
         values = [f"{stats[k]:.6g}" if k in stats else "" for k in TRAIN_STATS]
-        self._writer("train.csv", header).writerow(
-            [step, updates, f"{epsilon:.4f}", f"{steps_per_s:.1f}", *values]
-        )
+        self._write("train.csv", header, [step, updates, f"{epsilon:.4f}", f"{steps_per_s:.1f}", *values])
         if self._tensorboard is not None:
             for key in TRAIN_STATS:
                 if key in stats:
                     self._tensorboard.add_scalar(f"train/{key}", stats[key], step)
 
     def evaluation(self, step: int, mean_return: float, returns: list[float]) -> None:
-        self._writer("eval.csv", ["step", "mean_return", "returns"]).writerow(
-            [step, f"{mean_return:g}", " ".join(f"{r:g}" for r in returns)]
+        self._write(
+            "eval.csv",
+            ["step", "mean_return", "returns"],
+            [step, f"{mean_return:g}", " ".join(f"{r:g}" for r in returns)],
         )
         if self._tensorboard is not None:
             self._tensorboard.add_scalar("eval/mean_return", mean_return, step)
@@ -82,18 +115,34 @@ class MetricsLog:
                 os.replace(temporary, path)
 
     def _close_files(self) -> None:
-        for file, _ in self._files.values():
-            file.close()
+        for csv_file in self._files.values():
+            csv_file.file.close()
         self._files.clear()
 
     def flush(self) -> None:
-        for file, _ in self._files.values():
-            file.flush()
+        for csv_file in self._files.values():
+            csv_file.file.flush()
 
     def close(self) -> None:
         self._close_files()
         if self._tensorboard is not None:
             self._tensorboard.close()
+
+
+def keep_tail(path: Path, keep_bytes: int) -> None:
+    """Rewrite the CSV file ``path`` atomically with its header line and its newest whole rows that
+    fit in ``keep_bytes`` (the rows hold no line breaks: one line is one row)."""
+    with open(path, "rb") as file:
+        header = file.readline()
+        size = file.seek(0, os.SEEK_END)
+        start = max(len(header), size - keep_bytes)
+        file.seek(start - 1)
+        file.readline()  # to the start of the first whole row at or after ``start``
+        tail = file.read()
+    temporary = path.with_suffix(".csv.tmp")
+    with open(temporary, "wb") as file:
+        file.write(header + tail)
+    os.replace(temporary, path)
 
 
 def _tensorboard_writer(folder: Path):

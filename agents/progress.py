@@ -48,6 +48,9 @@ class ProgressBar:
         ]
         if trainer.last_eval is not None:
             parts.insert(3, f"eval {trainer.last_eval:.2f}")
+        governor = getattr(trainer, "governor", None)
+        if governor is not None and governor.threads < governor.asked:
+            parts.insert(2, f"{governor.threads} thread (machine busy)")
         return " | ".join(parts)
 
     def close(self) -> None:

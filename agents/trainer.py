@@ -29,6 +29,7 @@ from agents.dqn import DQNAgent, DQNConfig, make_agent
 from agents.metrics import MetricsLog
 from agents.replay import Transition
 from agents.schedules import LinearSchedule
+from agents.threads import ThreadGovernor
 
 RUN_FORMAT_VERSION = 1  # of config.json in a run directory
 LATEST = "latest.pt"  # the checkpoint a resume starts from
@@ -249,6 +250,8 @@ class Trainer:
         make_eval_pool: ``make_eval_pool(episodes, seed)`` builds a pool that plays an evaluation's
             games side by side with batched actions (whole games only); None plays
             ``make_eval_env()`` games one after another.
+        metrics_max_bytes: the most bytes each metrics CSV may hold before its oldest rows are dropped
+            (a kiosk learner runs for days); None: no cap.
     """
 
     def __init__(
@@ -261,6 +264,7 @@ class Trainer:
         extra_streams: int = 0,
         make_pool: Callable[[int, int], Pool] | None = None,
         make_eval_pool: Callable[[int, int], Pool] | None = None,
+        metrics_max_bytes: int | None = None,
     ):
         self.game_id = game_id
         self.config = config
@@ -277,10 +281,12 @@ class Trainer:
             config.dqn,
             n_streams=config.num_envs + extra_streams,
         )
+        self.governor: ThreadGovernor | None = None
+        """when set, picks the torch thread count from the measured speed of the steps"""
         self.epsilon_override: float | None = None
         """when set, exploration uses this instead of the schedule (the arena's epsilon slider)"""
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.metrics = MetricsLog(self.run_dir) if self.run_dir is not None else None
+        self.metrics = MetricsLog(self.run_dir, metrics_max_bytes) if self.run_dir is not None else None
         self.steps = 0
         self.episodes = 0
         self.recent_returns: deque[float] = deque(maxlen=100)
@@ -375,7 +381,10 @@ class Trainer:
         try:
             while self.steps < config.total_steps:
                 before = self.steps
+                started = time.perf_counter()
                 self.step()
+                if self.governor is not None and self.agent.update_count:
+                    self.governor.record(self.steps - before, time.perf_counter() - started)
                 if self._crossed(before, config.eval_every_steps):
                     self.evaluate()
                 if self._crossed(before, config.checkpoint_every_steps):

@@ -19,6 +19,7 @@ import torch
 
 from agents.checkpoint import CheckpointError
 from agents.progress import ProgressBar
+from agents.threads import ThreadGovernor
 from agents.trainer import TrainConfig, Trainer
 from game.catalog import GameSpec, find_game
 from game.errors import UserError
@@ -204,6 +205,7 @@ def run_training(request: TrainRequest) -> int:
         f"{type(trainer.agent.network).__name__} on {trainer.agent.device} -> {trainer.run_dir}",
         flush=True,
     )
+    trainer.governor = ThreadGovernor(threads)
     bar = ProgressBar(config.total_steps)
     # A run started in the background ignores SIGINT, and `kill` sends SIGTERM: both stop it the way
     # Ctrl-C does, with a checkpoint saved.
