@@ -5,7 +5,9 @@ The booth loops through four phases, each timed in seconds of ``update(dt)``:
 - **attract**: the agent plays the featured games in turn, ``rotate_seconds`` each, while captions
   explain what is on screen. Any key or gamepad button lets a visitor join.
 - **visit**: the visitor plays (versus, race, or takes over the agent's game) for at most
-  ``session_seconds``; ``idle_seconds`` without input ends the visit early.
+  ``session_seconds``; ``idle_seconds`` without input ends the visit early. A race still running
+  when the time runs out ends there, with the scores as they stand (as a race's own time limit
+  ends it), and counts as a finished game; one left by an idle visitor does not.
 - **name**: a visitor who finished at least one game types a name for the leaderboard (keyboard,
   or gamepad only: :class:`game.name_entry.NameEntry`). Only a confirmed name is stored: a visitor
   who walks away from this screen leaves nothing behind.
@@ -38,6 +40,7 @@ ATARI_POINTS_TO_WIN = 5  # an Atari Pong game at the booth ends at 5 points, not
 KIOSK_REPLAY_CAPACITY = 20_000  # transitions: the attract learner's replay memory, all day
 KIOSK_DEMO_CAPACITY = 2_000  # transitions of visitors' take-over play kept apart from the ring
 KIOSK_CHECKPOINT_EVERY_STEPS = 10_000  # agent steps: the watchdog restarts from at most this far back
+KIOSK_METRICS_MAX_BYTES = 5_000_000  # each metrics CSV of an attract learner, its newest rows kept
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ class Kiosk:
         held_for: seconds a key has been held with no other input.
         board_for: seconds the leaderboard has been on screen.
         visits: visitors who joined since the kiosk started.
+        time_up: the visit ended because its time ran out (not idle, not the operator), so the game
+            under way ends as it stands.
     """
 
     def __init__(self, config: KioskConfig):
@@ -195,6 +200,7 @@ class Kiosk:
         self.held_for = 0.0
         self.board_for = 0.0
         self.visits = 0
+        self.time_up = False
 
     @property
     def game(self) -> str:
@@ -229,18 +235,23 @@ class Kiosk:
         if self.phase == ATTRACT:
             self.phase = VISIT
             self.session_left = self.config.session_seconds
+            self.time_up = False
             self.visits += 1
             return True
         if self.phase == BOARD and self.board_for >= BOARD_MIN_SECONDS:
             self.attract()
         return False
 
-    def tick(self, dt: float, holding: bool = False, games_finished: int = 0) -> Phase | None:
+    def tick(
+        self, dt: float, holding: bool = False, games_finished: int = 0, game_under_way: bool = False
+    ) -> Phase | None:
         """Advance the clocks by ``dt`` seconds; returns the new phase when it changed.
 
         Args:
             holding: the visitor holds a key or a direction (input too, for up to STUCK_KEY_SECONDS).
             games_finished: games the visitor has finished this visit (decides whether a name is asked).
+            game_under_way: a game is being played that ends as it stands when the time runs out (a
+                race): then it counts as finished too, but not when an idle visitor is let go.
         """
         before = self.phase
         self.held_for = self.held_for + dt if holding else 0.0
@@ -252,8 +263,10 @@ class Kiosk:
             self.shown_for += dt
         elif self.phase == VISIT:
             self.session_left = max(0.0, self.session_left - dt)
-            if self.session_left <= 0.0 or self.idle_for >= self.config.idle_seconds:
+            if self.idle_for >= self.config.idle_seconds:
                 self.end_visit(games_finished)
+            elif self.session_left <= 0.0:
+                self.end_visit(games_finished + int(game_under_way), time_up=True)
         elif self.phase == NAME:
             if self.idle_for >= self.config.idle_seconds:
                 self.attract()  # nobody confirmed a name: nothing is stored
@@ -263,9 +276,11 @@ class Kiosk:
                 self.attract()
         return self.phase if self.phase != before else None
 
-    def end_visit(self, games_finished: int) -> None:
-        """The visit is over: a name is asked for if a game was finished, else back to attract."""
+    def end_visit(self, games_finished: int, time_up: bool = False) -> None:
+        """The visit is over (``time_up``: its time ran out): a name is asked for if a game was
+        finished, else back to attract."""
         self.idle_for = 0.0
+        self.time_up = time_up
         if games_finished > 0:
             self.phase = NAME
         else:

@@ -29,8 +29,8 @@ moves a few times a second.
 Each side plays until its own episode ends, then waits with its final score. Games whose
 episode is one short round (Catch: one fruit) race over several rounds; every round after the
 first reseeds both sides' generators alike, so round k starts the same on both sides too. A race
-also ends when its time limit runs out, with the scores as they stand. The higher score wins;
-equal scores are a draw.
+also ends when its time limit runs out, or when :meth:`Race.stop` ends it early (a kiosk visitor's
+time is up), with the scores as they stand. The higher score wins; equal scores are a draw.
 """
 
 from __future__ import annotations
@@ -223,10 +223,19 @@ class Race:
         if not self.agent.done:
             self._tick_agent()
         if self.ticks >= self.time_limit_ticks:
-            for side in (self.person, self.agent):
-                if not side.done:
-                    side.done = side.timed_out = True
+            self._end_as_it_stands()
         self._count_result()
+
+    def stop(self) -> None:
+        """End the race now with the scores as they stand, as its time limit would; the result counts
+        (nothing happens to a race that is over)."""
+        self._end_as_it_stands()
+        self._count_result()
+
+    def _end_as_it_stands(self) -> None:
+        for side in (self.person, self.agent):
+            if not side.done:
+                side.done = side.timed_out = True
 
     def step_person(self, action: int) -> None:
         """One step of the person's game with ``action`` (turn-based games call this on each move)."""

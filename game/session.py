@@ -150,6 +150,8 @@ class SessionConfig:
     """torch threads: one, beside the UI on two cores"""
     checkpoint: str | None = None
     """start from these weights (and their step count) instead of a new network"""
+    metrics_max_bytes: int | None = None
+    """the most bytes each metrics CSV of the run may hold, its newest rows kept (None: no cap)"""
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class Session:
             extra_streams=1,
             make_pool=spec.pool_factory,
             make_eval_pool=spec.eval_pool_factory,
+            metrics_max_bytes=config.metrics_max_bytes,
         )
         if config.resume:
             self.trainer.restore()

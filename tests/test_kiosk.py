@@ -16,6 +16,7 @@ from game.kiosk import (
     ATTRACT,
     BOARD,
     BOARD_MIN_SECONDS,
+    KIOSK_METRICS_MAX_BYTES,
     NAME,
     STUCK_KEY_SECONDS,
     VISIT,
@@ -32,6 +33,8 @@ from game.ui.scenes.arena import ArenaScene
 from game.ui.scenes.kiosk import KioskScene
 from game.ui.scenes.kiosk_games import KioskGames
 from game.ui.scenes.race import RaceScene
+from game.ui.widgets import kiosk_chrome
+from game.ui.widgets.match_banners import keys_line
 
 FRAME_S = 1 / 60
 CTRL_SHIFT = pygame.KMOD_LCTRL | pygame.KMOD_LSHIFT
@@ -125,6 +128,25 @@ def test_a_visit_starts_on_input_and_ends_on_idle_or_time_then_asks_a_name_only_
     kiosk.input()
     assert kiosk.phase == BOARD, f"the board cannot be skipped in its first {BOARD_MIN_SECONDS} s"
     assert kiosk.tick(5.0) == ATTRACT
+
+
+def test_a_game_under_way_counts_when_the_time_runs_out_not_when_the_visitor_idles(tmp_path):
+    kiosk = Kiosk(kiosk_config(tmp_path, session_seconds=30.0, idle_seconds=10.0))
+    kiosk.input()
+    kiosk.tick(9.0, game_under_way=True)
+    assert kiosk.tick(1.0, game_under_way=True) == ATTRACT and not kiosk.time_up, "walked away: no name"
+
+    kiosk.input()
+    for _ in range(5):
+        kiosk.tick(5.0, holding=True, game_under_way=True)
+    assert kiosk.phase == VISIT
+    assert kiosk.tick(5.0, holding=True, game_under_way=True) == NAME, "the race under way counts"
+    assert kiosk.time_up, "so the scene ends it as it stands"
+
+    kiosk.attract()
+    kiosk.input()
+    assert not kiosk.time_up, "a new visit starts afresh"
+    assert kiosk.tick(30.0, holding=True) == ATTRACT and kiosk.time_up, "time up with nothing played"
 
 
 def test_name_entry_by_keyboard_keeps_allowed_characters_up_to_the_limit():
@@ -434,6 +456,83 @@ def test_a_kiosk_race_shows_one_clock_the_visitors_own(app, tmp_path, monkeypatc
     scene.visit.show_clock = True
     run(app)
     assert "draw_race_clock" in drawn[300:], "the count does see a race clock when one is drawn"
+
+
+def join_a_race(app: App, scene: KioskScene) -> RaceScene:
+    """Join once the opponent has loaded (torch may take a while), so no visit clock runs meanwhile."""
+    run_until(app, lambda: scene.games.player(scene.kiosk.game) is not None)
+    key(pygame.K_SPACE, " ")
+    run_until(app, lambda: scene.visit is not None)
+    assert isinstance(scene.visit, RaceScene)
+    return scene.visit
+
+
+def test_the_booth_clock_leaves_the_kiosk_race_hint_readable(app, tmp_path, monkeypatch):
+    texts: dict[str, pygame.Rect] = {}
+    clocks: list[pygame.Rect] = []
+    real_text, real_clock = race_scene.draw_text, kiosk_scene.draw_clock
+
+    def text(surface, line, *args, **kwargs):
+        texts[line] = real_text(surface, line, *args, **kwargs)
+        return texts[line]
+
+    def clock(*args, **kwargs):
+        clocks.append(real_clock(*args, **kwargs))
+        return clocks[-1]
+
+    monkeypatch.setattr(race_scene, "draw_text", text)
+    monkeypatch.setattr(kiosk_scene, "draw_clock", clock)
+    scene = open_kiosk(app, kiosk_config(tmp_path, games=("catch",), session_seconds=600.0))
+    join_a_race(app, scene)
+    run(app, 200)  # the countdown, then the race
+    assert scene.visit.race.ticks > 0 and clocks
+    hint = texts[keys_line(kiosk=True)]
+    pill = clocks[-1]
+    assert not hint.colliderect(pill), f"the keys {hint} under the visitor's clock {pill}"
+    assert hint.right <= pill.left and app.surface.get_rect().contains(hint)
+    widest = kiosk_chrome.clock_rect(app.surface.get_size(), "10:00 left")  # a ten-minute session
+    assert not hint.colliderect(widest)
+    seed_line = next(rect for line, rect in texts.items() if line.startswith("race 1  ·  seed"))
+    assert not hint.colliderect(seed_line)
+
+
+def test_a_race_cut_short_by_the_visitors_time_counts_as_it_stands(app, tmp_path):
+    scene = open_kiosk(app, kiosk_config(tmp_path, games=("catch",), session_seconds=5.0))
+    race = join_a_race(app, scene).race
+    run_until(app, lambda: race.ticks > 0)
+    assert scene.visit.under_way and race.games == 0
+    run_until(app, lambda: scene.kiosk.phase != VISIT)
+    assert scene.kiosk.phase == NAME, "the race under way is the visitor's game: a name is asked"
+    assert race.over and race.person.timed_out and race.games == 1, "ended as it stood, and counted"
+    game, mode, person, agent = scene.result
+    assert (game, mode) == ("catch", "race")
+    assert (person, agent) == (float(race.tally["person"]), float(race.tally["agent"]))
+    assert "time's up" in scene.name_screen.detail
+    for char in "ADA":
+        key(pygame.K_a, char)
+    key(pygame.K_RETURN, "\r")
+    run(app)
+    assert scene.kiosk.phase == BOARD
+    (entry,) = Leaderboard(tmp_path / "board.sqlite3").top("catch", "race")
+    assert entry.name == "ADA" and (entry.player_score, entry.agent_score) == (person, agent)
+
+
+def test_a_race_still_counting_down_when_the_time_runs_out_is_not_counted(app, tmp_path):
+    scene = open_kiosk(app, kiosk_config(tmp_path, games=("catch",), session_seconds=2.0))
+    race = join_a_race(app, scene).race
+    run_until(app, lambda: scene.kiosk.phase != VISIT)
+    assert race.ticks == 0 and race.games == 0
+    assert scene.kiosk.phase == ATTRACT and len(Leaderboard(tmp_path / "board.sqlite3")) == 0
+
+
+def test_the_attract_learners_cap_their_metrics(tmp_path):
+    games = KioskGames(None, kiosk_config(tmp_path))
+    try:
+        session = games.session("catch")
+    finally:
+        games.close()
+    assert session.metrics_max_bytes == KIOSK_METRICS_MAX_BYTES
+    assert session.run_dir.startswith(str(tmp_path / "runs" / "kiosk-catch-"))
 
 
 def test_the_attract_loop_rotates_once_the_next_learner_speaks(app, tmp_path):

@@ -193,6 +193,21 @@ def test_the_time_limit_ends_a_race_as_it_stands():
     assert race.winner == "draw", "the same start and the same moves give the same score"
 
 
+def test_stop_ends_a_race_as_it_stands_and_counts_it_once():
+    race = Race(find_game("catch"), CatchPlayer(), seed=3)
+    while race.agent.rounds_done < 3:  # the agent catches while the person's basket stays put
+        race.tick(NOOP)
+    person, agent = race.person.score, race.agent.score
+    assert agent > person and not race.over
+    race.stop()
+    assert race.over and race.person.timed_out and race.agent.timed_out
+    assert (race.person.score, race.agent.score) == (person, agent), "the scores as they stood"
+    assert race.winner == "agent" and race.tally == {"person": 0, "agent": 1, "draw": 0}
+    race.stop()
+    race.tick(RIGHT)
+    assert race.games == 1, "a race that is over is not stopped, nor counted, again"
+
+
 def test_check_race_refuses_two_player_games_in_one_sentence():
     for game_id in ("tictactoe", "pong"):
         with pytest.raises(UserError) as caught:

@@ -120,3 +120,24 @@ def test_a_session_can_start_from_a_shipped_agent(tmp_path):
         assert first.checkpoint.endswith("expert.pt")
     finally:
         session.close()
+
+
+def test_a_session_caps_its_metrics_new_or_resumed(tmp_path):
+    run_dir = str(tmp_path / "run")
+    session = Session(SessionConfig("catch", run_dir, metrics_max_bytes=10_000))
+    try:
+        assert session.trainer.metrics.max_bytes == 10_000
+        session.save(with_replay=False)
+    finally:
+        session.close()
+    # A resumed run reads its settings from config.json: the cap comes with the session, not from there.
+    resumed = Session(SessionConfig("catch", run_dir, resume=True, metrics_max_bytes=10_000))
+    try:
+        assert resumed.trainer.metrics.max_bytes == 10_000
+    finally:
+        resumed.close()
+    uncapped = Session(SessionConfig("catch", str(tmp_path / "other")))
+    try:
+        assert uncapped.trainer.metrics.max_bytes is None, "training outside the kiosk keeps every row"
+    finally:
+        uncapped.close()

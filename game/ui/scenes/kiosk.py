@@ -67,6 +67,7 @@ class KioskScene:
         self.modes = {game: config.mode_for(game) for game in config.games}  # how a visitor plays each
         self.mode = self.modes[self.kiosk.game]
         self.result: tuple[str, str, float, float] | None = None  # game, mode, visitor's and agent's wins
+        self.cut_short = False  # the visit's time ended its last game, which counted as it stood
         self.name_screen: NameEntryScreen | None = None
         self.saved: tuple[Entry, int, list[Entry]] | None = None  # the new entry, its place, the top ten
 
@@ -152,6 +153,8 @@ class KioskScene:
             headline = "YOU BEAT THE AGENT!" if person > agent else "WELL PLAYED!"
             title = find_game(game).title
             detail = f"{title}  ·  you {person:g} – {agent:g} agent  ({mode})"
+            if self.cut_short:
+                detail += f"  ·  time's up: your last {mode} counts as it stood"
             color = theme.ACCENT if person > agent else theme.TEXT
             self.name_screen = NameEntryScreen(headline, detail, color)
         elif new == ATTRACT:
@@ -167,7 +170,11 @@ class KioskScene:
             self.loop.drop_upcoming()
 
     def _end_visit(self) -> None:
+        self.cut_short = False
         if self.visit is not None:
+            if self.kiosk.time_up and self.visit.under_way:
+                self.visit.stop()  # ends as it stands, as a race's own time limit ends it: fair to both
+                self.cut_short = True
             person, agent = self.visit.result()
             self.result = (self.kiosk.game, self.mode, person, agent)
             self.visit.close()
@@ -195,8 +202,10 @@ class KioskScene:
         kiosk = self.kiosk
         if kiosk.phase == VISIT and self.visit is None and self.mode != "takeover":
             self._open_visit()
-        finished = self.visit.games if self.visit is not None else 0
-        kiosk.tick(dt, holding=bool(self.held.held), games_finished=finished)
+        visit = self.visit
+        finished = visit.games if visit is not None else 0
+        under_way = visit is not None and visit.under_way
+        kiosk.tick(dt, holding=bool(self.held.held), games_finished=finished, game_under_way=under_way)
         self.held.take_pressed()  # only what is held counts here; the list must not grow
         if kiosk.phase == NAME and self.name_screen is not None and self.name_screen.entry.done:
             self._save_name()

@@ -17,7 +17,7 @@ from typing import Protocol
 import pygame
 
 from game.catalog import find_game
-from game.kiosk import Kiosk, KioskConfig
+from game.kiosk import KIOSK_METRICS_MAX_BYTES, Kiosk, KioskConfig
 from game.players import Player, Stage, load_player, stages
 from game.session import RestartPolicy, SessionConfig, Worker
 from game.ui.scenes.arena import ArenaScene
@@ -34,12 +34,16 @@ class VisitorGame(Protocol):
 
     games: int
     """games finished so far"""
+    under_way: bool
+    """a game is being played that :meth:`stop` would end as it stands and count (a race)"""
 
     def handle_event(self, event: pygame.event.Event) -> None: ...
     def update(self, dt: float) -> None: ...
     def draw(self, surface: pygame.Surface) -> None: ...
     def close(self) -> None: ...
     def result(self) -> tuple[float, float]: ...
+    def stop(self) -> None:
+        """The visitor's time is up: end the game under way as it stands, where that counts it."""
 
 
 class KioskGames:
@@ -82,19 +86,25 @@ class KioskGames:
 
     def attract(self, game_id: str) -> ArenaScene:
         """A kiosk arena for ``game_id``: its worker starts now, from the day's run or the shipped stage."""
+        session = self.session(game_id)
+        return ArenaScene(self.app, find_game(game_id), Worker(session), kiosk=True, restart=self.restart)
+
+    def session(self, game_id: str) -> SessionConfig:
+        """What the attract learner of ``game_id`` runs: the day's run if there is one, else the chosen
+        stage, with the kiosk's settings and its metrics capped (a booth runs for days)."""
         spec = find_game(game_id)
         stage = self.learner_stage(game_id)
         run_dir = self.config.run_dir(spec.id, stage.name if stage else None)
         resume = (run_dir / "checkpoints" / "latest.pt").is_file()
         checkpoint = str(stage.path) if stage is not None and not resume else None
-        session = SessionConfig(
+        return SessionConfig(
             spec.id,
             str(run_dir),
             resume=resume,
             checkpoint=checkpoint,
             train_overrides=self.config.train_overrides(),
+            metrics_max_bytes=KIOSK_METRICS_MAX_BYTES,
         )
-        return ArenaScene(self.app, spec, Worker(session), kiosk=True, restart=self.restart)
 
     def prepare(self, game_id: str) -> None:
         """Start loading the opponent for ``game_id`` in the background (one at a time is kept)."""

@@ -71,7 +71,8 @@ class NameEntryScreen:
         y = int(h * 0.1)
         big = fitted_size(self.headline, size * 2, int(w * 0.9))
         y = draw_text(surface, self.headline, (w // 2, y), big, self.color, "midtop", bold=True).bottom
-        y = draw_text(surface, self.detail, (w // 2, y + size // 2), size, theme.TEXT, "midtop").bottom
+        detail_size = fitted_size(self.detail, size, int(w * 0.9), bold=False)
+        y = draw_text(surface, self.detail, (w // 2, y + size // 2), detail_size, theme.TEXT, "midtop").bottom
         prompt = "Enter your name for the leaderboard"
         y = draw_text(surface, prompt, (w // 2, y + size * 2), size, theme.TEXT_DIM, "midtop", True).bottom
         self._draw_slots(surface, y + size)

@@ -20,6 +20,7 @@ from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap, is_person_input
 from game.ui.scenes.play import controls_help
 from game.ui.widgets.frame import draw_frame
+from game.ui.widgets.kiosk_chrome import clock_reserve
 from game.ui.widgets.match_banners import draw_paused, draw_result, keys_line, leave_hint, side_color
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.race_panels import (
@@ -48,7 +49,8 @@ class RaceScene:
         player: the agent; an untrained one (a RandomPlayer) is labelled as such.
         on_exit: called when the person leaves with ESC (None: the app quits).
         seed: the first race's seed; later races draw theirs from it (None: random).
-        kiosk: ESC does nothing and the help line does not offer leaving.
+        kiosk: ESC does nothing, and the help line does not offer leaving and keeps clear of the
+            booth's clock at the right end of the bottom bar.
         time_limit_s: game seconds after which a race ends as it stands.
         show_clock: draw the race clock (a kiosk leaves it out: its session clock is the one shown).
     """
@@ -103,6 +105,17 @@ class RaceScene:
     def result(self) -> tuple[float, float]:
         """Races won by the person, and by the agent."""
         return float(self.tally["person"]), float(self.tally["agent"])
+
+    @property
+    def under_way(self) -> bool:
+        """A race is being played (its countdown is over, its end not reached): :meth:`stop` counts it."""
+        return self.race.ticks > 0 and not self.race.over
+
+    def stop(self) -> None:
+        """The visitor's time is up: the race under way ends as it stands and counts, as its own time
+        limit would end it. A race still counting down has not begun: it is dropped."""
+        if self.under_way:
+            self.race.stop()
 
     # ------------------------------------------------------------------ flow
 
@@ -217,8 +230,8 @@ class RaceScene:
         number = race.games + (0 if race.over else 1)
         where = f"race {number}  ·  seed {race.seed}: the same start on both sides"
         draw_text(surface, where, (bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midleft")
-        keys = keys_line(self.kiosk)
-        draw_text(surface, keys, (w - bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midright")
+        right = w - bar // 2 - (clock_reserve((w, h)) if self.kiosk else 0)  # clear of the booth's clock
+        draw_text(surface, keys_line(self.kiosk), (right, h - bar // 2), small, theme.TEXT_DIM, "midright")
         if self.paused:
             draw_paused(surface, "R to restart", self.kiosk, size)
         elif race.over:

@@ -86,6 +86,15 @@ class VersusScene:
         return float(self.tally[PERSON]), float(self.tally[AGENT])
 
     @property
+    def under_way(self) -> bool:
+        """Never a game that :meth:`stop` could count: a game played to a number of points, or on a
+        board, has no result before its end."""
+        return False
+
+    def stop(self) -> None:
+        """The visitor's time is up: the game under way is not counted (see ``under_way``)."""
+
+    @property
     def thinking(self) -> bool:
         """A board game is showing the agent's values before its move."""
         return self.thought is not None

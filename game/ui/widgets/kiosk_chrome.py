@@ -16,6 +16,8 @@ from game.ui.widgets.text import draw_text
 CAPTION_SHARE = 0.04  # caption text size, share of the window height
 BAND_SHARE = 0.09  # height of the caption band at the bottom, share of the window height
 CLOCK_WARNING_S = 20.0  # the visitor's clock turns red this close to the end
+CLOCK_SHARE = 0.045  # the visitor's clock's text size, share of the window height
+CLOCK_WIDEST = "00:00 left"  # the widest the visitor's clock reads (any time under 100 minutes)
 TAG_COLORS = {"bars": GREEDY, "epsilon": EXPLORE, "join": theme.ACCENT, "info": theme.INFO}
 
 
@@ -63,16 +65,30 @@ def draw_pointer(surface: pygame.Surface, panel: pygame.Rect, color: tuple[int, 
     pygame.draw.rect(surface, color, outline, width=thickness, border_radius=max(6, panel.height // 18))
 
 
-def draw_clock(surface: pygame.Surface, seconds_left: float) -> pygame.Rect:
-    """The visitor's time, '2:41 left', as a pill in the bottom-right corner (red near the end)."""
-    w, h = surface.get_size()
-    size = theme.text_size(h, 0.045)
-    warning = seconds_left <= CLOCK_WARNING_S
-    color = theme.BAD if warning else theme.ACCENT
-    image = theme.font(size, True).render(clock_text(seconds_left), True, theme.BACKGROUND)
-    pill = image.get_rect().inflate(size, size // 3)
+def clock_rect(window: tuple[int, int], text: str) -> pygame.Rect:
+    """Where the visitor's clock showing ``text`` goes: a pill at the right end of the bottom bar."""
+    w, h = window
+    size = theme.text_size(h, CLOCK_SHARE)
+    text_w, text_h = theme.font(size, True).size(text)
+    pill = pygame.Rect(0, 0, text_w, text_h).inflate(size, size // 3)
     bar = max(40, h // 14)
     pill.midright = (w - bar // 3, h - bar // 2)
+    return pill
+
+
+def clock_reserve(window: tuple[int, int]) -> int:
+    """Pixels at the right end of the bottom bar that the visitor's clock may take, for any time
+    under 100 minutes: a screen under the booth keeps its bottom-bar text left of them."""
+    return window[0] - clock_rect(window, CLOCK_WIDEST).left
+
+
+def draw_clock(surface: pygame.Surface, seconds_left: float) -> pygame.Rect:
+    """The visitor's time, '2:41 left', as a pill in the bottom-right corner (red near the end)."""
+    text = clock_text(seconds_left)
+    pill = clock_rect(surface.get_size(), text)
+    color = theme.BAD if seconds_left <= CLOCK_WARNING_S else theme.ACCENT
+    size = theme.text_size(surface.get_height(), CLOCK_SHARE)
+    image = theme.font(size, True).render(text, True, theme.BACKGROUND)
     pygame.draw.rect(surface, color, pill, border_radius=pill.height // 2)
     surface.blit(image, image.get_rect(center=pill.center))
     return pill
