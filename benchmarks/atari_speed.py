@@ -440,7 +440,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-overlap", action="store_true", help="the Trainer steps the games, then learns")
     parser.add_argument("--threads", type=int, default=1, help="torch threads, for both contenders")
     parser.add_argument(
-        "--uniform", action="store_true", help="the Trainer samples uniformly (the preset: by priority)"
+        "--prioritized", action="store_true", help="the Trainer samples by priority (the preset: uniformly)"
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
             device="cpu",
             seed=args.seed,
             bf16_autocast=base.dqn.bf16_autocast and not args.fp32,
-            prioritized=base.dqn.prioritized and not args.uniform,
+            prioritized=base.dqn.prioritized or args.prioritized,
         ),
     )
     bf16 = config.dqn.bf16_autocast and bf16_is_fast(torch.device("cpu"))  # what the updates will run in

@@ -69,9 +69,29 @@ def test_the_default_applies_torch_threads() -> None:
     before = torch.get_num_threads()
     try:
         governor = ThreadGovernor(2, every_s=1, probe_s=1)
-        governor.record(100, 1.0)
+        governor.record(300, 3.0)  # the first trial comes after three stretches
         assert torch.get_num_threads() == 1  # trying one thread
         governor.record(10, 1.0)
         assert torch.get_num_threads() == 2 and governor.threads == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_trial_only_a_little_faster_is_not_kept() -> None:
+    machine = Machine({2: 450.0, 1: 480.0})  # within the noise of a 3-second trial
+    governor = ThreadGovernor(2, every_s=10, probe_s=1, set_threads=machine.set_threads)
+    machine.run(governor, 60)
+    assert governor.threads == 2 and governor.switches == 0
+    machine.rates = {2: 450.0, 1: 600.0}
+    machine.run(governor, 12)
+    assert governor.threads == 1 and governor.switches == 1
+
+
+def test_a_sudden_collapse_is_answered_within_seconds_not_at_the_next_trial() -> None:
+    machine = Machine({2: 450.0, 1: 300.0})
+    governor = ThreadGovernor(2, every_s=90, probe_s=3, set_threads=machine.set_threads)
+    machine.run(governor, 60)
+    assert governor.threads == 2
+    machine.rates = {2: 9.0, 1: 250.0}  # another program starts
+    machine.run(governor, 7)
+    assert governor.threads == 1 and machine.threads == 1
