@@ -72,7 +72,7 @@ class ThreadGovernor:
         rate = self._stretch[0] / self._stretch[1]
         self._stretch = [0, 0.0]
         if self._trying is not None:
-            self._end_trial(rate)
+            self._end_trial(self._trying, rate)
             return
         collapsed = self._kept_rate is not None and rate * self.COLLAPSE < self._kept_rate
         due = self.every_s if self._kept_rate is not None else 3 * self.probe_s
@@ -86,9 +86,9 @@ class ThreadGovernor:
         self._trying = 1 if self.threads != 1 else self.asked
         self._set_threads(self._trying)
 
-    def _end_trial(self, rate: float) -> None:
+    def _end_trial(self, trying: int, rate: float) -> None:
         if rate > self.margin * (self._kept_rate or 0.0):
-            self.threads = self._trying or self.threads
+            self.threads = trying
             self._kept_rate = rate
             self.switches += 1
         else:
