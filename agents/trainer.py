@@ -52,7 +52,11 @@ class TrainConfig:
     epsilon_start: float = 1.0
     """exploration at step 0"""
     epsilon_end: float = 0.05
-    """exploration after the decay"""
+    """exploration after the decay (of environment 0, the one on screen)"""
+    epsilon_end_max: float | None = None
+    """when set, the environments' final explorations spread geometrically from epsilon_end
+    (environment 0) to this (the last), as the actors of Ape-X do: most play near-greedy, a few
+    keep trying other actions; None: every environment ends at epsilon_end"""
     epsilon_decay_steps: int = 10_000
     """agent steps over which epsilon falls linearly"""
     eval_epsilon: float = 0.01
@@ -96,6 +100,13 @@ class TrainConfig:
         for name in ("epsilon_start", "epsilon_end", "eval_epsilon"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+        if self.epsilon_end_max is not None and not self.epsilon_end < self.epsilon_end_max <= 1.0:
+            raise ValueError(
+                f"epsilon_end_max must be above epsilon_end ({self.epsilon_end}) and at most 1, "
+                f"not {self.epsilon_end_max}"
+            )
+        if self.epsilon_end_max is not None and self.epsilon_end <= 0.0:
+            raise ValueError("epsilon_end must be above 0 when epsilon_end_max spreads it geometrically")
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "dqn"}
@@ -112,7 +123,25 @@ class TrainConfig:
         return cls(**values, dqn=dqn)
 
     def epsilon(self, step: int) -> float:
+        """Environment 0's exploration at ``step``."""
         return LinearSchedule(self.epsilon_start, self.epsilon_end, self.epsilon_decay_steps)(step)
+
+    def epsilon_ends(self) -> np.ndarray:
+        """Each environment's exploration after the decay."""
+        if self.epsilon_end_max is None or self.num_envs == 1:
+            return np.full(self.num_envs, self.epsilon_end)
+        return self.epsilon_end * (self.epsilon_end_max / self.epsilon_end) ** np.linspace(
+            0.0, 1.0, self.num_envs
+        )
+
+    def epsilons(self, step: int) -> np.ndarray:
+        """Each environment's exploration at ``step``: the same linear decay towards its own end."""
+        return np.array(
+            [
+                LinearSchedule(self.epsilon_start, end, self.epsilon_decay_steps)(step)
+                for end in self.epsilon_ends()
+            ]
+        )
 
 
 @dataclass
@@ -316,11 +345,19 @@ class Trainer:
             return self.epsilon_override
         return self.config.epsilon(self.steps)
 
+    @property
+    def epsilons(self) -> np.ndarray:
+        """Each environment's exploration now (all the override when one is set)."""
+        if self.epsilon_override is not None:
+            return np.full(self.config.num_envs, self.epsilon_override)
+        return self.config.epsilons(self.steps)
+
     def step(self) -> list[EpisodeEnd]:
         """One agent step in every environment, then the updates that fall due."""
         if self._obs is None:
             self._obs = self.pool.reset()
-        acts = self.agent.act_batch(self._obs, self.epsilon)
+        epsilons = self.epsilons
+        acts = self.agent.act_batch(self._obs, epsilons)
         overlap = self.config.overlap and hasattr(self.pool, "step_async")
         if overlap:
             # The updates due run while the emulators step: they learn from earlier transitions only.
@@ -357,7 +394,7 @@ class Trainer:
             self.episodes += 1
             self.recent_returns.append(end.ret)
             if self.metrics is not None:
-                self.metrics.episode(self.steps, self.episodes, end.ret, end.length, self.epsilon)
+                self.metrics.episode(self.steps, self.episodes, end.ret, end.length, float(epsilons[end.env]))
         if not overlap:
             self._learn(self.steps)
         return ended

@@ -341,3 +341,46 @@ def test_the_agent_learns_from_the_final_observation_and_the_next_episode_starts
             np.testing.assert_array_equal(before.next_obs, after.obs)
     assert trainer.episodes == 2
     trainer.close()
+
+
+def test_spread_exploration_gives_each_environment_its_own_final_epsilon(monkeypatch):
+    config = dataclasses.replace(
+        TINY_CATCH,
+        num_envs=4,
+        epsilon_start=1.0,
+        epsilon_end=0.01,
+        epsilon_end_max=0.1,
+        epsilon_decay_steps=40,
+    )
+    np.testing.assert_allclose(config.epsilon_ends(), [0.01, 0.01 * 10 ** (1 / 3), 0.01 * 10 ** (2 / 3), 0.1])
+    np.testing.assert_allclose(config.epsilons(0), 1.0)
+    np.testing.assert_allclose(config.epsilons(20), (1.0 + config.epsilon_ends()) / 2)
+    assert config.epsilons(40)[0] == pytest.approx(config.epsilon(40)) == pytest.approx(0.01)
+
+    trainer = catch_trainer(config)
+    seen: list[np.ndarray] = []
+    act_batch = trainer.agent.act_batch
+    monkeypatch.setattr(
+        trainer.agent,
+        "act_batch",
+        lambda obs, epsilon: seen.append(np.asarray(epsilon)) or act_batch(obs, epsilon),
+    )
+    for _ in range(15):  # 60 agent steps: past the decay
+        trainer.step()
+    np.testing.assert_allclose(seen[0], 1.0)
+    np.testing.assert_allclose(seen[-1], config.epsilon_ends())
+    assert trainer.epsilon == pytest.approx(0.01)  # what the screen and the progress line show: environment 0
+    trainer.epsilon_override = 0.3  # the arena's slider sets every environment
+    trainer.step()
+    np.testing.assert_allclose(seen[-1], 0.3)
+    trainer.close()
+
+
+@pytest.mark.parametrize(
+    ("end", "end_max"),
+    [(0.05, 0.05), (0.05, 0.01), (0.05, 1.5), (0.0, 0.1)],
+    ids=["equal", "below", "above 1", "zero end"],
+)
+def test_a_spread_must_rise_from_a_positive_epsilon_end_to_at_most_one(end, end_max):
+    with pytest.raises(ValueError, match="epsilon_end"):
+        TrainConfig(epsilon_end=end, epsilon_end_max=end_max)
