@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -264,3 +266,24 @@ def test_bf16_updates_only_where_the_device_does_bfloat16_natively(monkeypatch, 
     assert np.isfinite(agent.update()["loss"])
     plain = make_agent(space, gym.spaces.Discrete(3), DQNConfig(device="cpu"))
     assert plain.bf16 is False
+
+
+def test_a_bfloat16_target_gives_the_same_bellman_targets_as_a_float32_one_under_autocast(monkeypatch):
+    monkeypatch.setattr("agents.dqn.bf16_is_fast", lambda device: True)
+    space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    config = DQNConfig(bf16_autocast=True, device="cpu", batch_size=4, dueling=True)
+    agent = make_agent(space, gym.spaces.Discrete(4), config)
+    assert next(agent.target_network.parameters()).dtype == torch.bfloat16
+    soft = make_agent(space, gym.spaces.Discrete(4), dataclasses.replace(config, target_tau=0.01))
+    assert next(soft.target_network.parameters()).dtype == torch.float32  # lerp needs the precision
+
+    float_target = make_agent(space, gym.spaces.Discrete(4), config).target_network.float()
+    float_target.load_state_dict(agent.network.state_dict())
+    agent.sync_target()
+    next_obs = torch.from_numpy(np.random.default_rng(1).integers(0, 255, (6, 4, 84, 84), dtype=np.uint8))
+    with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
+        torch.testing.assert_close(agent.target_network(next_obs), float_target(next_obs), rtol=0, atol=0)
+    restored = make_agent(space, gym.spaces.Discrete(4), config)
+    restored.load_state_dict(agent.state_dict())  # a checkpoint keeps the rounded target
+    for name, value in agent.target_network.state_dict().items():
+        assert torch.equal(restored.target_network.state_dict()[name], value)
