@@ -188,11 +188,21 @@ def _parse(text: str, current: Any, name: str, source: str) -> Any:
             return int(float(text))
         if isinstance(current, float):
             return float(text)
+        if current is None and _declared_type(name).startswith("float"):  # an optional number, unset
+            return float(text)
         if isinstance(current, (list, tuple)) or current is None:
             return [int(x) for x in text.split(",") if x]
     except ValueError as error:
         raise UserError(f"Setting '{name}' in {source} cannot be {text!r}.") from error
     return text
+
+
+def _declared_type(name: str) -> str:
+    """The type a setting ('x' or 'dqn.x') is declared with, as written in its dataclass."""
+    owner, field_name = (
+        (DQNConfig, name.removeprefix("dqn.")) if name.startswith("dqn.") else (TrainConfig, name)
+    )
+    return str(next(f.type for f in dataclasses.fields(owner) if f.name == field_name))
 
 
 def fields_help() -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from agents.checkpoint import load_checkpoint
+from game.errors import UserError
+from game.presets import preset, with_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "main.py"
@@ -288,3 +290,10 @@ def test_self_play_trains_a_table_that_does_not_lose(tmp_path):
         timeout=120,
     )
     assert refused.returncode == 2 and "two-player" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_set_gives_an_unset_optional_setting_the_type_it_is_declared_with():
+    config = with_overrides(preset("atari"), {"epsilon_end_max": "0.1", "dqn.hidden": "256,128"}, "--set")
+    assert config.epsilon_end_max == 0.1 and config.dqn.hidden == (256, 128)
+    with pytest.raises(UserError, match="'epsilon_end_max' in --set cannot be 'lots'"):
+        with_overrides(preset("atari"), {"epsilon_end_max": "lots"}, "--set")
