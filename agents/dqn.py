@@ -101,8 +101,8 @@ class DQNAgent:
         """the update's forward passes run in bfloat16 (asked for, and native on this device)"""
         if self.bf16 and config.target_tau >= 1.0:
             # The target only runs under bfloat16 autocast, which would round its float32 weights
-            # to bfloat16 on every update; stored rounded, it gives the same numbers about 10%
-            # sooner. (Soft updates need float32 to accumulate small steps.)
+            # to bfloat16 on every update; stored rounded, it gives the same numbers 5-8% sooner
+            # (benchmarks/update_cost.py). Soft updates need float32 to accumulate small steps.
             self.target_network.to(torch.bfloat16)
         self.update_count = 0
         self.statistics: dict[str, float] = {}
