@@ -136,12 +136,8 @@ class TrainConfig:
 
     def epsilons(self, step: int) -> np.ndarray:
         """Each environment's exploration at ``step``: the same linear decay towards its own end."""
-        return np.array(
-            [
-                LinearSchedule(self.epsilon_start, end, self.epsilon_decay_steps)(step)
-                for end in self.epsilon_ends()
-            ]
-        )
+        fraction = LinearSchedule(0.0, 1.0, self.epsilon_decay_steps)(step)
+        return self.epsilon_start + fraction * (self.epsilon_ends() - self.epsilon_start)
 
 
 @dataclass
