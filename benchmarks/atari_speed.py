@@ -8,8 +8,9 @@ The answer is a ratio (Trainer / plain).
 
 The plain loop is written here, in the manner of CleanRL's ``dqn_atari.py``: one ``AtariEnv``, a
 ``NatureCNN`` in PyTorch's default NCHW layout (``--plain-channels-last``: NHWC, as ours), a numpy
-ring holding the stacked obs and next_obs of every transition, Adam, one-step Double DQN with the
-Huber loss and gradient clipping. Like the Trainer, it runs the network on every step, even when it
+ring holding the stacked obs and next_obs of every transition, Adam, one-step DQN with the Huber
+loss and gradient clipping, with the preset's head (dueling or plain) and target (Double DQN or
+the target network's max). Like the Trainer, it runs the network on every step, even when it
 explores (the app shows Q-values).
 
 Where the Trainer's time goes is measured by timing around ``act_batch``, the pool's ``step``,
@@ -171,7 +172,7 @@ class PlainDQN:
         shape = env.observation_space.shape
         assert shape is not None and env.observation_space.dtype == np.uint8, env.observation_space
         self.n_actions = int(env.action_space.n)
-        self.network = NatureCNN(self.n_actions, shape)
+        self.network = NatureCNN(self.n_actions, shape, dueling=config.dueling)
         if channels_last:
             self.network.to_channels_last()
         self.target = copy.deepcopy(self.network).requires_grad_(False)
@@ -231,7 +232,8 @@ class PlainDQN:
         seconds["total"] += t4 - t0
 
     def update(self) -> None:
-        """One-step Double DQN on a uniform batch: Huber loss, clipped gradients, Adam."""
+        """One-step DQN (Double DQN where the config says) on a uniform batch: Huber loss, clipped
+        gradients, Adam."""
         config = self.config
         started = time.perf_counter()
         index = self.rng.integers(0, self.size, config.batch_size)
@@ -242,8 +244,12 @@ class PlainDQN:
         terminated = torch.from_numpy(self.terminated_ring[index])
         self.clock.seconds[SAMPLE] += time.perf_counter() - started
         with torch.no_grad():
-            next_action = self.network(next_obs).argmax(dim=1, keepdim=True)
-            next_value = self.target(next_obs).gather(1, next_action).squeeze(1)
+            next_q = self.target(next_obs)
+            if config.double_dqn:
+                next_action = self.network(next_obs).argmax(dim=1, keepdim=True)
+                next_value = next_q.gather(1, next_action).squeeze(1)
+            else:
+                next_value = next_q.max(dim=1).values
             target = reward + config.gamma * (1.0 - terminated) * next_value
         q_taken = self.network(obs).gather(1, action.unsqueeze(1)).squeeze(1)
         loss = functional.huber_loss(q_taken, target, delta=config.huber_delta)

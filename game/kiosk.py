@@ -30,13 +30,16 @@ from game.leaderboard import Leaderboard
 Phase = Literal["attract", "visit", "name", "board"]
 ATTRACT, VISIT, NAME, BOARD = "attract", "visit", "name", "board"
 JOIN_MODES = ("auto", "versus", "race", "takeover")
-DEFAULT_GAMES = ("pong", "catch", "tictactoe", "ALE/Pong-v5")  # with a visitor mode; shipped agents first
+# Games with a visitor mode and a shipped agent, in the attract loop's order.
+DEFAULT_GAMES = ("pong", "catch", "tictactoe", "ALE/Pong-v5", "ALE/Boxing-v5")
 ROTATE_SECONDS = 50.0  # attract: each game is shown this long
 BOARD_SECONDS = 10.0  # the leaderboard stays this long after a name is saved
 BOARD_MIN_SECONDS = 3.0  # ... and input cannot skip it before this
 STUCK_KEY_SECONDS = 60.0  # a key held this long with no other input is stuck (or an object lies on it)
 IDLE_WARNING_SECONDS = 10.0  # "still there?" shows this long (at most half the idle time) before the end
-ATARI_POINTS_TO_WIN = 5  # an Atari Pong game at the booth ends at 5 points, not 21
+# Atari versus at the booth: Pong ends at 5 points, not 21; Boxing keeps its own two-minute clock
+# (or a knock-out), which fits a visitor's three minutes (5 punches would take seconds).
+ATARI_POINTS_TO_WIN = {"ALE/Pong-v5": 5}
 KIOSK_REPLAY_CAPACITY = 20_000  # transitions: the attract learner's replay memory, all day
 KIOSK_DEMO_CAPACITY = 2_000  # transitions of visitors' take-over play kept apart from the ring
 KIOSK_CHECKPOINT_EVERY_STEPS = 10_000  # agent steps: the watchdog restarts from at most this far back
@@ -135,7 +138,7 @@ class KioskConfig:
 
     def points_to_win(self, game_id: str) -> int | None:
         """Points that end a versus game at the booth (Atari's own 21 take too long)."""
-        return ATARI_POINTS_TO_WIN if game_id.startswith("ALE/") else None
+        return ATARI_POINTS_TO_WIN.get(game_id)
 
     def run_dir(self, game_id: str, stage: str | None) -> Path:
         """Where the attract learner of ``game_id`` starting from ``stage`` keeps its checkpoints."""
