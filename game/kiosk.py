@@ -31,7 +31,7 @@ Phase = Literal["attract", "visit", "name", "board"]
 ATTRACT, VISIT, NAME, BOARD = "attract", "visit", "name", "board"
 JOIN_MODES = ("auto", "versus", "race", "takeover")
 # Games with a visitor mode and a shipped agent, in the attract loop's order.
-DEFAULT_GAMES = ("pong", "catch", "tictactoe", "ALE/Pong-v5", "ALE/Boxing-v5")
+DEFAULT_GAMES = ("pong", "catch", "tictactoe", "ALE/Pong-v5", "ALE/Boxing-v5", "ALE/Breakout-v5")
 ROTATE_SECONDS = 50.0  # attract: each game is shown this long
 BOARD_SECONDS = 10.0  # the leaderboard stays this long after a name is saved
 BOARD_MIN_SECONDS = 3.0  # ... and input cannot skip it before this
