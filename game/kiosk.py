@@ -137,7 +137,8 @@ class KioskConfig:
         return "takeover"
 
     def points_to_win(self, game_id: str) -> int | None:
-        """Points that end a versus game at the booth (Atari's own 21 take too long)."""
+        """Points that end a versus game at the booth (Atari Pong's own 21 take too long); None: the
+        game's own end."""
         return ATARI_POINTS_TO_WIN.get(game_id)
 
     def run_dir(self, game_id: str, stage: str | None) -> Path:
