@@ -107,8 +107,9 @@ PRESETS: dict[str, TrainConfig] = {
     ),
     # The DQN papers' preprocessing with a faster schedule: 8 environments, 3-step Double DQN with
     # uniform replay, one batch of 32 every 8 agent steps (4 samples per step), learning while the
-    # emulators step, updates in bfloat16 where the CPU or GPU does it natively. (Prioritized replay
-    # climbed sooner on seed 0 but then hovered near +5; uniform replay reached +18 in 54 minutes.)
+    # emulators step, updates in bfloat16 where the CPU or GPU does it natively. Adam at 2e-4: on
+    # Pong seed 1 evaluated +20 at 600k steps (29 minutes) where 1e-4 had +16.5 at best in an hour
+    # (docs/RESULTS.md). (Prioritized replay climbed sooner at 1e-4 but then hovered near +5.)
     "atari": TrainConfig(
         total_steps=2_000_000,
         num_envs=8,
@@ -122,7 +123,7 @@ PRESETS: dict[str, TrainConfig] = {
         keep_checkpoints=2,
         clip_rewards=True,
         dqn=DQNConfig(
-            learning_rate=1e-4,
+            learning_rate=2e-4,
             adam_eps=1.5e-4,
             n_step=3,
             target_update_period=1_000,
