@@ -99,8 +99,9 @@ def run_child(name: str, seconds: float) -> dict[str, float]:
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode != 0:
+        raise SystemExit(f"The {name} run failed:\n{result.stderr.strip()}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

@@ -107,9 +107,9 @@ PRESETS: dict[str, TrainConfig] = {
     ),
     # The DQN papers' preprocessing with a faster schedule: 8 environments, 3-step Double DQN with
     # uniform replay, one batch of 32 every 8 agent steps (4 samples per step), learning while the
-    # emulators step, updates in bfloat16 where the CPU or GPU does it natively. Adam at 2e-4: on
-    # Pong seed 1 evaluated +20 at 600k steps (29 minutes) where 1e-4 had +16.5 at best in an hour
-    # (docs/RESULTS.md). (Prioritized replay climbed sooner at 1e-4 but then hovered near +5.)
+    # emulators step, updates in bfloat16 where the CPU or GPU does it natively. Adam at 2e-4: Pong
+    # seeds 0, 1, 2 evaluated +18 at 31, 28.5 and 47 minutes, where 1e-4 brought one seed of the
+    # three there within an hour (docs/RESULTS.md). Prioritized replay, at 1e-4, hovered near +5.
     "atari": TrainConfig(
         total_steps=2_000_000,
         num_envs=8,
