@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="two-player turn-based games: a Q-table learns against itself",
     )
+    train.add_argument("--games", type=int, help="with --self-play: games to play (default 30,000)")
     return parser
 
 
@@ -144,30 +145,30 @@ def run_window(args: argparse.Namespace) -> None:
         app.open()
         app.run(PlayScene(app, spec, seed=args.seed))
         return
-    from game.ui.arcade import Arcade
+    from game.ui.navigator import Navigator
 
-    arcade = Arcade(app)
-    worker = arcade.worker_for(
+    navigator = Navigator(app)
+    worker = navigator.worker_for(
         spec,
         checkpoint=getattr(args, "checkpoint", None),
         new=getattr(args, "new", False),
         run_dir=getattr(args, "run", None),
     )
     app.open()
-    app.run(arcade.arena(spec, worker))
+    app.run(navigator.arena(spec, worker))
 
 
 def run_match(args: argparse.Namespace, spec) -> None:
     """A person against a trained agent: versus (two-player games) or race (one-player games)."""
-    from game.players import load_player
+    from game.modes.players import load_player
     from game.ui.app import App, check_display
 
     if args.command == "versus":
-        from game.versus import check_versus
+        from game.modes.versus import check_versus
 
         check_versus(spec)
     else:
-        from game.race import check_race
+        from game.modes.race import check_race
 
         check_race(spec)
     player = load_player(spec, stage=args.stage, checkpoint=args.checkpoint)
@@ -186,7 +187,7 @@ def run_match(args: argparse.Namespace, spec) -> None:
 
 def run_kiosk(args: argparse.Namespace) -> None:
     """The event booth: fullscreen attract loop, visitors, leaderboard, operator hotkeys."""
-    from game.kiosk import KioskConfig
+    from game.modes.kiosk.booth import KioskConfig
     from game.ui.app import App, check_display
 
     config = KioskConfig.from_args(
@@ -199,14 +200,14 @@ def run_kiosk(args: argparse.Namespace) -> None:
     check_display()
     app = App(fullscreen=not args.windowed, kiosk=True)
     app.open()
-    from game.ui.scenes.kiosk import KioskScene
+    from game.ui.scenes.kiosk.scene import KioskScene
 
     app.run(KioskScene(app, config))
 
 
 def train(args: argparse.Namespace) -> int:
     """Headless training: build the config, run it with a progress bar, say where it went."""
-    from game.training import TrainRequest, run_training
+    from game.modes.training import TrainRequest, run_training
 
     request = TrainRequest(
         game=args.game,
@@ -219,6 +220,7 @@ def train(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
         self_play=args.self_play,
+        games=args.games,
     )
     return run_training(request)
 

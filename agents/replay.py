@@ -22,7 +22,6 @@ import numpy as np
 from agents.replay_store import DEMO, ReplayStore
 
 FORMAT_VERSION = 1  # of the .npz written by ReplayMemory.save
-MIN_WEIGHT = 1e-12  # smallest sampling weight of a stored transition
 MAX_STACK = 16  # most frames in an observation taken for a frame stack
 MIN_FRAME_SIDE_PX = 32  # smallest frame side taken for a screen image in a frame stack
 
@@ -180,11 +179,6 @@ class ReplayMemory:
         for i in range(self.n_streams):
             row = Transition(obs[i], action[i], reward[i], next_obs[i], terminated[i], truncated[i], demo[i])
             self.add(i, row)
-
-    def end_stream(self, stream: int) -> None:
-        """Close the stream's current run (for example before its environment is reset by hand)."""
-        for store in self._stores():
-            store.end_segment(stream)
 
     # ---------------------------------------------------------------- sampling
 

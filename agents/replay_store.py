@@ -242,13 +242,6 @@ class ReplayStore:
             self.tree.set(slot, self.max_weight)
             self.num_sampleable += 1
 
-    def set_weights(self, slots: np.ndarray, weights: np.ndarray) -> None:
-        """New sampling weights (> 0) for slots that are sampleable; others are left out."""
-        live = self.tree.get(slots) > 0.0  # a slot overwritten since it was sampled stays out
-        if np.any(live):
-            self.tree.set(slots[live], weights[live])
-            self.max_weight = max(self.max_weight, float(weights[live].max()))
-
     # ---------------------------------------------------------------- reading
 
     def stacks(self, slots: np.ndarray) -> np.ndarray:

@@ -11,7 +11,8 @@ from typing import Any
 import pygame
 
 from game.catalog import find_game
-from game.session import SessionConfig, Worker
+from game.modes.protocol import SessionConfig
+from game.modes.session import Worker
 from game.ui.app import App
 from game.ui.scenes.arena import ArenaScene
 

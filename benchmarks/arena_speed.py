@@ -1,8 +1,9 @@
 """Learning speed with the arena open at real time, against the headless trainer, in one invocation.
 
-DESIGN.md's promise: the learner never waits for the display. With the arena drawing at 60 frames a
-second (SDL's dummy driver: every draw happens, nothing reaches a screen), the worker's agent steps
-per second should stay at 80% or more of the headless Trainer's on the same game and settings.
+docs/ARCHITECTURE.md's promise: the learner never waits for the display. With the arena drawing at
+60 frames a second (SDL's dummy driver: every draw happens, nothing reaches a screen), the worker's
+agent steps per second should stay at 80% or more of the headless Trainer's on the same game and
+settings.
 
     python -m benchmarks.arena_speed                 # Catch and Atari Pong, 30 s each side
     python -m benchmarks.arena_speed --games catch --seconds 60

@@ -55,7 +55,7 @@ from agents.networks import NatureCNN
 from agents.schedules import LinearSchedule
 from agents.trainer import TrainConfig, Trainer
 from benchmarks._common import print_footer, print_header, print_table
-from game.atari import AtariEnv
+from game.atari.env import AtariEnv
 from game.catalog import find_game
 from game.presets import PRESETS
 

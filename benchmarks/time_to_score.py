@@ -12,10 +12,8 @@ mean and the training episodes' running mean, against minutes and against agent 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 if not __package__:  # run as `python benchmarks/time_to_score.py`: make the repository root importable
@@ -23,59 +21,15 @@ if not __package__:  # run as `python benchmarks/time_to_score.py`: make the rep
 
 import numpy as np
 
+from game.errors import UserError
+from game.modes.runs import RunCurves, read_run
+
 THRESHOLDS = (-15.0, 0.0, 10.0, 18.0)  # Pong: from losing every point to winning nearly all of them
-RUNNING_MEAN = 20  # training episodes averaged for the training curve
 SIZE = (1400, 560)  # PNG size, pixels
 COLOURS = ((96, 204, 255), (255, 138, 92), (116, 232, 168), (255, 214, 90))  # one per run
 
 
-@dataclass
-class Run:
-    name: str
-    eval_steps: np.ndarray
-    eval_means: np.ndarray
-    eval_minutes: np.ndarray
-    episode_steps: np.ndarray
-    episode_minutes: np.ndarray
-    episode_means: np.ndarray  # running mean of training returns
-
-
-def _cumulative(wall_s: np.ndarray) -> np.ndarray:
-    """Training seconds across resumes: each ``--resume`` starts its clock at 0 again."""
-    restarts = np.flatnonzero(np.diff(wall_s) < 0) + 1
-    total = wall_s.copy()
-    for start in restarts:
-        total[start:] += total[start - 1]
-    return total
-
-
-def read_run(folder: Path) -> Run:
-    """A run's evaluations with the wall-clock minute each happened (from the episodes' clock)."""
-    with open(folder / "episodes.csv", newline="") as file:
-        episodes = [row for row in csv.DictReader(file)]
-    with open(folder / "eval.csv", newline="") as file:
-        evals = [row for row in csv.DictReader(file)]
-    if not episodes or not evals:
-        raise SystemExit(f"{folder} has no episodes or evaluations yet.")
-    steps = np.array([float(row["step"]) for row in episodes])
-    minutes = _cumulative(np.array([float(row["wall_s"]) for row in episodes])) / 60.0
-    returns = np.array([float(row["return"]) for row in episodes])
-    kernel = np.ones(RUNNING_MEAN) / RUNNING_MEAN
-    running = np.convolve(returns, kernel, mode="valid") if len(returns) >= RUNNING_MEAN else returns
-    offset = len(returns) - len(running)
-    eval_steps = np.array([float(row["step"]) for row in evals])
-    return Run(
-        name=folder.name,
-        eval_steps=eval_steps,
-        eval_means=np.array([float(row["mean_return"]) for row in evals]),
-        eval_minutes=np.interp(eval_steps, steps, minutes),  # an evaluation ends the step it is logged at
-        episode_steps=steps[offset:],
-        episode_minutes=minutes[offset:],
-        episode_means=running,
-    )
-
-
-def first_reach(run: Run, threshold: float) -> tuple[float, float] | None:
+def first_reach(run: RunCurves, threshold: float) -> tuple[float, float] | None:
     """(minutes, steps) of the first evaluation whose mean reached ``threshold``, None if none did."""
     hits = np.flatnonzero(run.eval_means >= threshold)
     if not len(hits):
@@ -84,7 +38,7 @@ def first_reach(run: Run, threshold: float) -> tuple[float, float] | None:
     return float(run.eval_minutes[i]), float(run.eval_steps[i])
 
 
-def report(runs: list[Run], thresholds: list[float]) -> None:
+def report(runs: list[RunCurves], thresholds: list[float]) -> None:
     header = "run".ljust(16) + "".join(f"{f'eval >= {t:+g}':>22}" for t in thresholds) + f"{'best eval':>12}"
     print(header)
     print("-" * len(header))
@@ -97,7 +51,7 @@ def report(runs: list[Run], thresholds: list[float]) -> None:
         print(run.name.ljust(16) + "".join(f"{c:>22}" for c in cells) + f"{best:>12}")
 
 
-def draw(runs: list[Run], thresholds: list[float], out: Path) -> None:
+def draw(runs: list[RunCurves], thresholds: list[float], out: Path) -> None:
     """Two panels: score against minutes, and against agent steps; evaluations as dots and lines."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
@@ -169,7 +123,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--thresholds", nargs="+", type=float, default=list(THRESHOLDS))
     parser.add_argument("--out", type=Path, help="PNG of the learning curves")
     args = parser.parse_args(argv)
-    runs = [read_run(folder) for folder in args.runs]
+    try:
+        runs = [read_run(folder) for folder in args.runs]
+    except UserError as error:
+        raise SystemExit(str(error)) from error
     report(runs, args.thresholds)
     if args.out:
         draw(runs, args.thresholds, args.out)

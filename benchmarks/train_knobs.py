@@ -53,19 +53,19 @@ def child(name: str, seconds: float) -> dict[str, float]:
     """Run variant ``name`` in this process; steps/s and updates/s after the warm-up."""
     import torch
 
-    import game.atari_pool
+    import game.atari.pool
     from agents.trainer import Trainer
     from game.catalog import find_game
     from game.presets import preset
 
     variant = VARIANTS[name]
     if variant.emulator_threads:
-        make = game.atari_pool.make_atari_vector_env
+        make = game.atari.pool.make_atari_vector_env
 
         def with_threads(*args: object, **kwargs: object) -> object:
             return make(*args, **{**kwargs, "num_threads": variant.emulator_threads})
 
-        game.atari_pool.make_atari_vector_env = with_threads  # type: ignore[assignment]
+        game.atari.pool.make_atari_vector_env = with_threads  # type: ignore[assignment]
     torch.set_num_threads(2)
     config = dataclasses.replace(
         preset("atari"),

@@ -17,9 +17,9 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
-from game import atari
 from game.arcade import ARCADE_GAMES
 from game.arcade.common import KeyCombo, combo
+from game.atari import env as atari
 from game.errors import UserError
 
 Mode = Literal["train", "show", "play"]
@@ -185,7 +185,7 @@ def _atari_pool_factory(
     game_id: str, settings: atari.AtariSettings | None = None
 ) -> Callable[[int, int], Any]:
     def factory(num_envs: int, seed: int) -> Any:
-        from game.atari_pool import AtariVectorPool
+        from game.atari.pool import AtariVectorPool
 
         return AtariVectorPool(game_id, num_envs, seed, settings)
 

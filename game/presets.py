@@ -204,9 +204,3 @@ def _declared_type(name: str) -> str:
         (DQNConfig, name.removeprefix("dqn.")) if name.startswith("dqn.") else (TrainConfig, name)
     )
     return str(next(f.type for f in dataclasses.fields(owner) if f.name == field_name))
-
-
-def fields_help() -> str:
-    """The names of every setting, for --help."""
-    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "dqn"]
-    return ", ".join(names) + ", and dqn.<" + ", ".join(f.name for f in dataclasses.fields(DQNConfig)) + ">"

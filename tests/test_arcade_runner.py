@@ -1,13 +1,12 @@
-"""Runner: rules with exact values, the gymnasium contract, determinism and key bindings."""
+"""Runner: rules with exact values, poses and key bindings.
+
+What every home-made game must do (check_env, determinism, frames, keys) is in test_games_contract.py.
+"""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
-from gymnasium.utils.passive_env_checker import env_render_passive_checker
 
 from game.arcade.runner import (
     BIRD_BOTTOM,
@@ -173,48 +172,9 @@ def test_best_score_survives_unseeded_resets_only():
     assert info["best"] == 0
 
 
-def test_check_env_is_clean():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        # skip_render_check: gymnasium warns that an env without a registry spec cannot be re-made
-        # in other render modes; the render check itself is run just below.
-        check_env(RunnerEnv(render_mode="rgb_array"), skip_render_check=True)
-        env = RunnerEnv(render_mode="rgb_array")
-        env.reset(seed=0)
-        env_render_passive_checker(env)
-
-
-def _rollout(seed: int) -> list:
-    env = RunnerEnv(render_mode="rgb_array")
-    # Mostly running, so episodes last long enough to meet obstacles of both kinds.
-    actions = np.random.default_rng(seed).choice(3, size=200, p=[0.8, 0.1, 0.1])
-    obs, _ = env.reset(seed=seed)
-    trace = [obs, env.render()]
-    for action in actions:
-        obs, reward, terminated, truncated, info = env.step(int(action))
-        trace += [obs, reward, terminated, truncated, info, env.render()]
-        if terminated or truncated:
-            obs, _ = env.reset()
-            trace += [obs, env.render()]
-    return trace
-
-
-def _same(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(
-        np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a, b, strict=True)
-    )
-
-
-def test_same_seed_same_rollout_including_frames():
-    assert _same(_rollout(5), _rollout(5))
-    assert not _same(_rollout(5), _rollout(6))
-
-
-def test_render_shape_dtype_and_poses():
+def test_frame_size_and_poses():
     env = _env_with(_bird(120))
-    frame = env.render()
-    assert frame.dtype == np.uint8 and frame.shape == (144, 288, 3)
-    assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 8
+    assert env.render().shape == (144, 288, 3)
     runner_area = (slice(80, 118), slice(30, 64))
     standing = env.render()[runner_area]
     env.step(DUCK)
@@ -231,16 +191,4 @@ def test_keys_and_meanings():
     keys = env.get_keys_to_action()
     assert keys[()] == NOOP
     assert keys[("up",)] == JUMP and keys[("space",)] == JUMP and keys[("down",)] == DUCK
-    for combo_, action in keys.items():
-        assert combo_ == tuple(sorted(combo_))
-        assert env.action_space.contains(action)
     assert set(keys.values()) == {NOOP, JUMP, DUCK}
-
-
-def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError):
-        RunnerEnv(render_mode="human")
-    env = RunnerEnv()
-    env.reset(seed=0)
-    with pytest.raises(ValueError):
-        env.step(3)

@@ -1,14 +1,14 @@
-"""Snake: rules with exact values, the gymnasium contract, determinism and key bindings."""
+"""Snake: rules with exact values, board sizes and key bindings.
+
+What every home-made game must do (check_env, determinism, frames, keys) is in test_games_contract.py.
+"""
 
 from __future__ import annotations
 
-import warnings
 from collections import deque
 
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
-from gymnasium.utils.passive_env_checker import env_render_passive_checker
 
 from game.arcade.snake import DIRECTIONS, DOWN, LEFT, NOOP, RIGHT, UP, SnakeEnv
 
@@ -136,50 +136,12 @@ def test_filling_the_board_wins():
     env.render()
 
 
-def test_check_env_is_clean():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        # skip_render_check: gymnasium warns that an env without a registry spec cannot be re-made
-        # in other render modes; the render check itself is run just below.
-        check_env(SnakeEnv(render_mode="rgb_array"), skip_render_check=True)
-        env = SnakeEnv(render_mode="rgb_array")
-        env.reset(seed=0)
-        env_render_passive_checker(env)
-
-
-def _rollout(seed: int) -> list:
-    env = SnakeEnv(render_mode="rgb_array")
-    actions = np.random.default_rng(seed).integers(5, size=200)
-    obs, _ = env.reset(seed=seed)
-    trace = [obs, env.render()]
-    for action in actions:
-        obs, reward, terminated, truncated, info = env.step(int(action))
-        trace += [obs, reward, terminated, truncated, info, env.render()]
-        if terminated or truncated:
-            obs, _ = env.reset()
-            trace += [obs, env.render()]
-    return trace
-
-
-def _same(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(
-        np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y for x, y in zip(a, b, strict=True)
-    )
-
-
-def test_same_seed_same_rollout_including_frames():
-    assert _same(_rollout(11), _rollout(11))
-    assert not _same(_rollout(11), _rollout(12))
-
-
-def test_render_shape_and_dtype():
+def test_frame_fits_for_small_and_large_boards():
     for size in (5, 10, 24):
         env = SnakeEnv(size=size)
         env.reset(seed=0)
-        frame = env.render()
-        assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
-        assert 120 <= frame.shape[0] <= 420 and 120 <= frame.shape[1] <= 420
-    assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 8
+        h, w, _ = env.render().shape
+        assert 120 <= h <= 420 and 120 <= w <= 420
 
 
 def test_frame_shows_the_move():
@@ -196,18 +158,9 @@ def test_keys_and_meanings():
     keys = env.get_keys_to_action()
     assert keys[()] == NOOP
     assert [keys[(k,)] for k in ("up", "right", "down", "left")] == [UP, RIGHT, DOWN, LEFT]
-    for combo_, action in keys.items():
-        assert combo_ == tuple(sorted(combo_))
-        assert env.action_space.contains(action)
     assert set(keys.values()) == {NOOP, UP, RIGHT, DOWN, LEFT}
 
 
-def test_bad_arguments_are_refused():
-    with pytest.raises(ValueError):
-        SnakeEnv(render_mode="human")
+def test_too_small_a_board_is_refused():
     with pytest.raises(ValueError):
         SnakeEnv(size=4)
-    env = SnakeEnv()
-    env.reset(seed=0)
-    with pytest.raises(ValueError):
-        env.step(5)

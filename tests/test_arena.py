@@ -8,8 +8,8 @@ import pytest
 
 from game.catalog import find_game
 from game.ui.app import App
-from game.ui.arcade import Arcade
-from game.ui.controls import TakeOver
+from game.ui.controls import ControlHolder
+from game.ui.navigator import Navigator
 from game.ui.scenes.arena import ArenaScene
 from game.ui.widgets.slider import EpsilonSlider
 
@@ -17,7 +17,7 @@ WAIT_S = 90  # a spawned worker imports torch and gymnasium first
 
 
 def test_takeover_state_machine():
-    state = TakeOver(idle_s=2.0)
+    state = ControlHolder(idle_s=2.0)
     assert not state.human
     assert state.input() is True and state.human
     assert state.input() is False, "already the person's"
@@ -57,7 +57,7 @@ def key(kind: int, code: int) -> None:
 @pytest.mark.slow
 def test_arena_watches_takes_over_hands_back_and_restarts_a_dead_worker(app, tmp_path):
     spec = find_game("catch")
-    arcade = Arcade(app)
+    arcade = Navigator(app)
     worker = arcade.worker_for(spec, run_dir=str(tmp_path / "run"))
     scene = arcade.arena(spec, worker)
     scene.takeover.idle_s = 1.0
@@ -118,8 +118,7 @@ def test_epsilon_slider_maps_the_track_to_zero_one_and_right_click_to_the_schedu
 def test_saved_agents_are_this_games_runs_best_first_and_newest_first(tmp_path):
     import json
 
-    from game.shipped import shipped_agents
-    from game.ui.arcade import arena_run_dir, saved_agents
+    from game.modes.runs import arena_run_dir, saved_agents, shipped_agents
 
     spec = find_game("catch")
 
@@ -163,7 +162,7 @@ class FailingWorker:
     def poll(self):
         if self.pending:
             self.pending = False
-            from game.session import Snapshot
+            from game.modes.protocol import Snapshot
 
             return Snapshot(error="RuntimeError: the checkpoint cannot be read", traceback="...")
         return None
@@ -190,9 +189,9 @@ def test_a_worker_that_keeps_failing_is_restarted_three_times_then_the_person_de
 
 
 def test_an_atari_arena_starts_from_the_shipped_agent_unless_asked_for_a_new_one(tmp_path):
-    from game.shipped import shipped_agents
+    from game.modes.runs import shipped_agents
 
-    arcade = Arcade(app=None)
+    arcade = Navigator(app=None)
     pong, catch = find_game("ALE/Pong-v5"), find_game("catch")
     first = arcade.worker_for(pong, run_dir=str(tmp_path / "pong"))
     assert first.config.checkpoint == str(shipped_agents(pong.id)[0][1])

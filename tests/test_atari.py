@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from game.atari import (
+from game.atari.env import (
     FEATURED_ATARI_GAMES,
     AtariEnv,
     AtariSettings,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from game.atari import AtariSettings, area_weights, make_atari_env, pool_and_shrink
-from game.atari_duel import DUEL_GAMES, AtariDuel, _score_value, supports_duel
+from game.atari.duel import DUEL_GAMES, AtariDuel, _score_value, supports_duel
+from game.atari.env import AtariSettings, area_weights, make_atari_env, pool_and_shrink
 from tests.test_atari import luma, reference_area_resize
 
 PONG, BOXING = "ALE/Pong-v5", "ALE/Boxing-v5"
@@ -331,7 +331,7 @@ def test_same_seed_same_game() -> None:
 def test_the_shipped_agent_plays_its_own_side_of_the_duel(game_id: str) -> None:
     """The one-player agent, on the duel's observations, beats a person who presses keys at random."""
     from game.catalog import find_game
-    from game.players import NetworkPlayer, load_player
+    from game.modes.players import NetworkPlayer, load_player
 
     player = load_player(find_game(game_id))
     assert isinstance(player, NetworkPlayer), f"an agent ships for {game_id}"

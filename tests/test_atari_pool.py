@@ -3,10 +3,11 @@
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 
 from agents.trainer import Trainer
-from game.atari_pool import AtariVectorPool
+from game.atari.pool import AtariVectorPool
 from game.catalog import find_game
 from game.presets import preset
 
@@ -34,6 +35,7 @@ def test_transitions_end_in_the_games_final_observation_and_game_over_is_a_new_g
     assert lives_lost >= 4 * games_over and games_over >= 2, (lives_lost, games_over)
 
 
+@pytest.mark.slow
 def test_trainer_learns_on_the_pool_and_scores_whole_games():
     torch.set_num_threads(1)
     spec = find_game("ALE/Breakout-v5")
@@ -60,6 +62,7 @@ def test_trainer_learns_on_the_pool_and_scores_whole_games():
         trainer.close()
 
 
+@pytest.mark.slow
 def test_learning_while_the_games_step_keeps_the_experience_and_the_update_count():
     """With overlap the updates run between step_async and step_wait: the same games are played (the
     network is not yet learning, so the same actions) and the same number of updates fall due."""

@@ -4,8 +4,12 @@ import numpy as np
 import pygame
 import pytest
 
+from agents.tabular import value_iteration
+from game.arcade.gridworld import GridWorldEnv
 from game.catalog import find_game
-from game.session import Session, SessionConfig
+from game.modes.protocol import SessionConfig
+from game.modes.runs import shipped_agents
+from game.modes.session import Session
 from game.ui import theme
 from game.ui.widgets.board import draw_grid_values, draw_square_values
 from game.ui.widgets.frame import draw_frame
@@ -19,25 +23,37 @@ def display():
     theme.font.cache_clear()
 
 
-def test_gridworld_snapshot_carries_every_cells_q_values(tmp_path):
-    session = Session(SessionConfig("gridworld", str(tmp_path / "run")))
+def test_gridworld_snapshot_carries_each_cells_q_values_as_value_iteration_solves_them(tmp_path):
+    # The shipped expert has learned Q*: the board's row for each cell must be that cell's values,
+    # which value iteration on the known model computes independently of the network.
+    expert = dict(shipped_agents("gridworld"))["expert"]
+    session = Session(SessionConfig("gridworld", str(tmp_path / "run"), checkpoint=str(expert)))
     try:
         snap = session.showcase_step()
-        n_states = session.showcase.observation_space.n
-        assert snap.board_q.shape == (n_states, 4)
-        agent = session.trainer.agent
-        assert np.allclose(snap.board_q[5], agent.act(5, 0.0).q_values), "row s is Q(s, .)"
+        gamma = session.trainer.config.dqn.gamma
     finally:
         session.close()
+    game = GridWorldEnv()
+    _, q_star = value_iteration(game.P, game.n_states, game.n_actions, gamma)
+    assert snap.board_q.shape == (game.n_states, game.n_actions)
+    cells = [s for s in range(game.n_states) if game.tile(s) in ("S", ".")]
+    best = [q_star[s, int(np.argmax(snap.board_q[s]))] >= q_star[s].max() - 1e-3 for s in cells]
+    assert np.mean(best) >= 0.9, "the board's best action in a cell is an optimal one there"
+    values, optimal = snap.board_q[cells].max(axis=1), q_star[cells].max(axis=1)
+    assert np.corrcoef(values, optimal)[0, 1] > 0.9, "each row is its own cell's values (0.96 measured)"
+    assert np.abs(values - optimal).max() < 0.3
 
 
 def test_tictactoe_snapshot_carries_the_squares_of_the_position_on_screen(tmp_path):
     session = Session(SessionConfig("tictactoe", str(tmp_path / "run")))
     try:
-        snap = session.showcase_step()
-        assert snap.board_q.shape == (9,)
-        assert np.array_equal(snap.board_mask, session.showcase.unwrapped.action_mask())
-        assert np.allclose(snap.board_q, session.trainer.agent.act(session.obs, 0.0).q_values)
+        snap = session.showcase_step()  # a move on the board shown
+        empty = np.zeros(9, np.float32)
+        network = session.trainer.agent
+        assert snap.board_q.shape == (9,) and np.count_nonzero(session.obs) >= 1, "a mark was placed"
+        assert np.array_equal(snap.board_mask, session.obs == 0), "only the free squares are legal"
+        assert np.allclose(snap.board_q, network.act(session.obs, 0.0).q_values), "the position on screen"
+        assert not np.allclose(snap.board_q, network.act(empty, 0.0).q_values), "not the empty board's"
     finally:
         session.close()
 

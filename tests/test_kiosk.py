@@ -12,7 +12,7 @@ import pytest
 
 from game.catalog import find_game
 from game.errors import UserError
-from game.kiosk import (
+from game.modes.kiosk.booth import (
     ATTRACT,
     BOARD,
     BOARD_MIN_SECONDS,
@@ -23,15 +23,15 @@ from game.kiosk import (
     Kiosk,
     KioskConfig,
 )
-from game.leaderboard import MAX_NAME_CHARS, Leaderboard
-from game.name_entry import NameEntry
-from game.session import Pause, RestartPolicy, SetSpeed, Snapshot
+from game.modes.kiosk.leaderboard import MAX_NAME_CHARS, Leaderboard
+from game.modes.kiosk.name_entry import NameEntry
+from game.modes.protocol import Pause, RestartPolicy, SetSpeed, Snapshot
 from game.ui.app import App
-from game.ui.scenes import kiosk as kiosk_scene
 from game.ui.scenes import race as race_scene
 from game.ui.scenes.arena import ArenaScene
-from game.ui.scenes.kiosk import KioskScene
-from game.ui.scenes.kiosk_games import KioskGames
+from game.ui.scenes.kiosk import scene as kiosk_scene
+from game.ui.scenes.kiosk.games import KioskGames
+from game.ui.scenes.kiosk.scene import KioskScene
 from game.ui.scenes.race import RaceScene
 from game.ui.widgets import kiosk_chrome
 from game.ui.widgets.match_banners import keys_line

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from game.errors import UserError
-from game.leaderboard import DEFAULT_NAME, MAX_NAME_CHARS, Leaderboard, clean_name
+from game.modes.kiosk.leaderboard import DEFAULT_NAME, MAX_NAME_CHARS, Leaderboard, clean_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_hostile_names_are_cleaned_and_stored_verbatim(tmp_path, typed, stored):
 CRASH = r"""
 import os, sys
 sys.path.insert(0, sys.argv[2])
-from game.leaderboard import Leaderboard
+from game.modes.kiosk.leaderboard import Leaderboard
 board = Leaderboard(sys.argv[1])
 board.add("kept", "pong", "versus", 3, 1)
 db = board._db

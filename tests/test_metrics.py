@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from agents.metrics import MetricsLog
-from benchmarks.time_to_score import read_run
+from game.modes.runs import read_run
 
 CAP = 4_000  # bytes: a few hundred rows, so a test trims several times
 HEADER = ["step", "episode", "return", "length", "epsilon", "wall_s"]
@@ -46,7 +46,7 @@ def test_a_trimmed_run_still_reads_as_a_run(tmp_path):
     log.close()
     for name in ("episodes.csv", "train.csv", "eval.csv"):
         assert (tmp_path / name).stat().st_size <= CAP
-    run = read_run(tmp_path)  # what benchmarks/time_to_score.py reads
+    run = read_run(tmp_path)  # what benchmarks/time_to_score.py draws
     assert run.eval_steps[-1] == 10_000 and run.episode_steps[-1] == 10_000
     train = rows_of(tmp_path / "train.csv")
     assert train[0][:2] == ["step", "updates"] and train[-1][:2] == ["10000", "1000"]

@@ -103,10 +103,10 @@ def test_tictactoe_arrows_move_the_highlight_and_space_places(app):
     press(pygame.K_DOWN)
     run(app, scene, 1)
     assert scene.cursor == 4
-    if np.asarray(scene.info["action_mask"])[4]:
-        press(pygame.K_SPACE)
-        run(app, scene, 1)
-        assert scene.obs[4] == 1.0
+    assert np.asarray(scene.info["action_mask"])[4], "the person moves first: the board is empty"
+    press(pygame.K_SPACE)
+    run(app, scene, 1)
+    assert scene.steps == 1 and scene.obs[4] == 1.0, "SPACE placed the person's mark under the highlight"
 
 
 def test_escape_leaves(app):

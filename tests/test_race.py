@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pygame
 import pytest
@@ -12,8 +10,8 @@ from agents.acting import Act
 from game.arcade.catch import LEFT, NOOP, RIGHT
 from game.catalog import find_game
 from game.errors import UserError
-from game.players import RandomPlayer, load_player
-from game.race import Race, check_race
+from game.modes.players import RandomPlayer, load_player
+from game.modes.race import Race, check_race
 from game.ui.app import App
 from game.ui.scenes.race import RaceScene
 
@@ -245,7 +243,7 @@ def is_picture(surface: pygame.Surface) -> bool:
     return pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 20
 
 
-def test_catch_scene_races_the_shipped_agent(app):
+def test_catch_scene_races_the_shipped_agent(app, tmp_path):
     spec = find_game("catch")
     scene = RaceScene(app, spec, load_player(spec), seed=7)
     run(app, scene, 120)
@@ -255,13 +253,13 @@ def test_catch_scene_races_the_shipped_agent(app):
     run(app, scene, 40, dt=0.1)  # Catch ticks ten times a second: one tick a frame
     assert scene.last_input > before
     assert scene.race.person.last_action == RIGHT and scene.qbars.updates > 0
-    app.screenshot(Path("/tmp/q-arcade-race-catch.png"))
+    app.screenshot(tmp_path / "race-catch.png")
     post_key(pygame.K_RIGHT, down=False)
     run(app, scene, 100, dt=0.1)
     assert scene.race.over and scene.games == 1
     assert sum(scene.tally.values()) == 1
     assert scene.result() == (float(scene.tally["person"]), float(scene.tally["agent"]))
-    app.screenshot(Path("/tmp/q-arcade-race-catch-end.png"))
+    app.screenshot(tmp_path / "race-catch-end.png")
     assert is_picture(app.surface)
     seed = scene.race.seed
     post_key(pygame.K_SPACE)
@@ -269,7 +267,7 @@ def test_catch_scene_races_the_shipped_agent(app):
     assert not scene.race.over and scene.race.seed != seed, "SPACE starts the next race on a new seed"
 
 
-def test_atari_scene_draws_both_sides_at_sixty_frames_a_second(app):
+def test_atari_scene_draws_both_sides_at_sixty_frames_a_second(app, tmp_path):
     spec = find_game("ALE/Freeway-v5")
     scene = RaceScene(app, spec, load_player(spec), seed=3)
     assert scene.untrained, "no Freeway agent ships: the scene must say it plays at random"
@@ -279,7 +277,7 @@ def test_atari_scene_draws_both_sides_at_sixty_frames_a_second(app):
     race = scene.race
     assert race.ticks == 300 and race.person.steps == 300
     assert race.agent.steps == 75, "the agent decides every fourth frame"
-    app.screenshot(Path("/tmp/q-arcade-race-freeway.png"))
+    app.screenshot(tmp_path / "race-freeway.png")
     assert is_picture(app.surface)
 
 

@@ -6,17 +6,8 @@ import numpy as np
 import pytest
 
 from agents.checkpoint import load_checkpoint
-from game.session import (
-    HandBack,
-    HumanAction,
-    Pause,
-    Save,
-    Session,
-    SessionConfig,
-    SetSpeed,
-    TakeOver,
-    Worker,
-)
+from game.modes.protocol import HandBack, HumanAction, Pause, Save, SessionConfig, SetSpeed, TakeOver
+from game.modes.session import Session, Worker
 
 WAIT_S = 60  # a spawned worker imports torch and gymnasium first: generous on a busy two-core machine
 
@@ -107,7 +98,7 @@ def test_worker_streams_obeys_survives_a_kill_and_stops(tmp_path):
 
 
 def test_a_session_can_start_from_a_shipped_agent(tmp_path):
-    from game.shipped import AGENTS_DIR, manifest
+    from game.modes.runs import AGENTS_DIR, manifest
 
     entry = manifest()["runner"]["expert"]
     shipped = str(AGENTS_DIR / entry["file"])

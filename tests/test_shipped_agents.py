@@ -10,15 +10,22 @@ from agents.tabular import load_table
 from agents.trainer import TrainConfig, play_episodes
 from game.arcade.tictactoe import TicTacToeEnv
 from game.catalog import find_game
-from game.shipped import AGENTS_DIR, load_shipped_agent, manifest
+from game.modes.runs import AGENTS_DIR, load_shipped_agent, manifest
 
 EPISODES = 20  # evaluation games per shipped agent
 ATARI_EPISODES = 2  # an Atari game lasts thousands of steps: a couple of whole games, marked slow
+LONG_GAMES = ("pong",)  # 20 games to 5 points against good play: over 15 s, marked slow too
 SEED = 20_261_122  # games the agents never trained on
 
 SHIPPED = [(game, stage, entry) for game, stages in manifest().items() for stage, entry in stages.items()]
 NETWORKS = [
-    pytest.param(game, stage, entry, id=f"{game}-{stage}", marks=[pytest.mark.slow] if "/" in game else [])
+    pytest.param(
+        game,
+        stage,
+        entry,
+        id=f"{game}-{stage}",
+        marks=[pytest.mark.slow] if "/" in game or game in LONG_GAMES else [],
+    )
     for game, stage, entry in SHIPPED
     if entry["kind"] == "dqn"
 ]

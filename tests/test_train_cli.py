@@ -256,6 +256,7 @@ def test_atari_trains_checkpoints_and_resumes(tmp_path):
     assert (metadata["steps"], metadata["updates"]) == (1_600, 150)
 
 
+@pytest.mark.slow
 def test_self_play_trains_a_table_that_does_not_lose(tmp_path):
     from agents.tabular import load_table
 
@@ -266,7 +267,7 @@ def test_self_play_trains_a_table_that_does_not_lose(tmp_path):
             "train",
             "tictactoe",
             "--self-play",
-            "--steps",
+            "--games",
             "20000",
             "--out",
             "RUN",

@@ -50,6 +50,7 @@ def read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(file))
 
 
+@pytest.mark.slow
 def test_dqn_catches_the_fruit_with_the_catch_preset():
     # Seeds 0-10 all evaluate at 1.0 after the preset's 6,000 steps (most from 2,000 or 3,000 on).
     config = preset("catch")

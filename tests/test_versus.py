@@ -2,7 +2,6 @@
 
 import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pygame
@@ -13,12 +12,11 @@ from game.arcade.pong import DOWN, NOOP, UP
 from game.arcade.tictactoe import O_MARK, X_MARK, minimax_move
 from game.catalog import find_game
 from game.errors import UserError
-from game.players import TablePlayer, load_player
+from game.modes.players import TablePlayer, load_player
+from game.modes.versus import AGENT, PERSON, VERSUS_GAMES, AtariMatch, TicTacToeMatch, check_versus
 from game.ui.app import App
 from game.ui.scenes.versus import NEXT_GAME_DELAY_S, THINK_SECONDS, VersusScene
-from game.versus import AGENT, PERSON, VERSUS_GAMES, AtariMatch, TicTacToeMatch, check_versus
 
-SCREENSHOTS = Path("/tmp")  # where the drawing tests leave their pictures, to be looked at
 FRAME_S = 1 / 60
 
 
@@ -204,13 +202,13 @@ def test_kiosk_keeps_the_person_in_and_notes_their_input(app):
     assert scene.match.env.paddle_y["left"] < scene.match.env.paddle_y["right"], "its d-pad moved the paddle"
 
 
-def test_pong_draws(app):
+def test_pong_draws(app, tmp_path):
     scene = VersusScene(app, find_game("pong"), load_player(find_game("pong")), seed=1)
     key(pygame.KEYDOWN, pygame.K_w)
     run(app, scene, 300)
     assert is_picture(app.surface)
     assert scene.qbars.updates >= 300
-    pygame.image.save(app.surface, str(SCREENSHOTS / "versus_pong.png"))
+    pygame.image.save(app.surface, str(tmp_path / "versus_pong.png"))
 
 
 # ---------------------------------------------------------------------- Tic-Tac-Toe
@@ -303,15 +301,15 @@ def test_tictactoe_scoreboard_counts_the_agents_win(app):
     assert scene.tally == {"person": 0, "agent": 1, "draw": 0} and scene.result() == (0.0, 1.0)
 
 
-def test_tictactoe_draws_the_agent_thinking(app):
+def test_tictactoe_draws_the_agent_thinking(app, tmp_path):
     scene = VersusScene(app, find_game("tictactoe"), load_player(find_game("tictactoe")), seed=0)
     key(pygame.KEYDOWN, pygame.K_3)
     run(app, scene, 20)
     assert scene.thinking and is_picture(app.surface)
-    pygame.image.save(app.surface, str(SCREENSHOTS / "versus_tictactoe_thinking.png"))
+    pygame.image.save(app.surface, str(tmp_path / "versus_tictactoe_thinking.png"))
     run(app, scene, 200)
     assert is_picture(app.surface)
-    pygame.image.save(app.surface, str(SCREENSHOTS / "versus_tictactoe.png"))
+    pygame.image.save(app.surface, str(tmp_path / "versus_tictactoe.png"))
 
 
 # ---------------------------------------------------------------------- Atari, on a stand-in duel
@@ -354,10 +352,10 @@ class FakeDuel:
 
 @pytest.fixture
 def fake_duel(monkeypatch):
-    module = types.ModuleType("game.atari_duel")
+    module = types.ModuleType("game.atari.duel")
     module.AtariDuel = FakeDuel
     module.supports_duel = lambda game_id: True
-    monkeypatch.setitem(sys.modules, "game.atari_duel", module)
+    monkeypatch.setitem(sys.modules, "game.atari.duel", module)
 
 
 def test_atari_person_and_agent_actions_reach_their_own_joysticks(app, fake_duel):
@@ -441,12 +439,12 @@ def test_atari_pong_scoreboard_counts_the_first_point_for_its_winner():
 
 
 @pytest.mark.parametrize("game_id", ["ALE/Pong-v5", "ALE/Boxing-v5"])
-def test_atari_versus_draws(app, game_id):
+def test_atari_versus_draws(app, game_id, tmp_path):
     spec = find_game(game_id)
     scene = VersusScene(app, spec, load_player(spec, seed=0), seed=1)
     key(pygame.KEYDOWN, pygame.K_UP)
     run(app, scene, 300)
     assert is_picture(app.surface) and scene.qbars.updates == 75
     name = game_id.removeprefix("ALE/").removesuffix("-v5").lower()
-    pygame.image.save(app.surface, str(SCREENSHOTS / f"versus_atari_{name}.png"))
+    pygame.image.save(app.surface, str(tmp_path / f"versus_atari_{name}.png"))
     scene.close()

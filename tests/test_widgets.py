@@ -7,7 +7,7 @@ import pygame
 import pytest
 
 from game.ui import theme
-from game.ui.widgets import qbars
+from game.ui.widgets import draw, qbars
 from game.ui.widgets.gauge import EpsilonGauge, linear_epsilon
 from game.ui.widgets.plot import LinePlot, log_bounds, nice_bounds
 from game.ui.widgets.qbars import QBars
@@ -205,7 +205,7 @@ def test_eighteen_actions_fit_without_overlapping(height):
     assert all(a.bottom <= b.top for a, b in itertools.pairwise(rows))
     assert lay.title.bottom <= rows[0].top
     assert theme.font(lay.text_px).get_height() <= lay.rows[0].row.height + 2  # labels are drawn, not dropped
-    assert lay.text_px >= qbars.font_px(qbars.FLOOR_GLYPH_PX)
+    assert lay.text_px >= draw.font_px(draw.FLOOR_GLYPH_PX)
     assert all(row.text for row in lay.rows)
 
 

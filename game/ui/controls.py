@@ -4,17 +4,25 @@ Every input device is reduced to a set of held key names in pygame's spelling ("
 "1"): arrows and WASD, the keypad, a gamepad's d-pad, left stick and buttons all end up there.
 A :class:`KeyMap` then turns the held set into an action with the game's own bindings, so
 combined actions (UP+FIRE -> UPFIRE) work on every device alike.
+
+Also here: the gamepad's button numbers, the keys every game screen shares (:class:`MatchKeys`: P, R,
+ESC) and who holds the showcase game's controls in the arena (:class:`ControlHolder`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pygame
 
 from game.arcade.common import KeyCombo
 
+PAD_A, PAD_B, PAD_X, PAD_Y = 0, 1, 2, 3  # an XInput gamepad's face buttons: SDL's joystick numbers
+PAD_BACK, PAD_START = 6, 7  # ... and the two small buttons in its middle
 STICK_DEADZONE = 0.5  # share of full tilt before a stick counts as a direction
-GAMEPAD_BUTTONS = {0: "space", 1: "return", 2: "space", 3: "return"}  # A, B, X, Y -> keys
+GAMEPAD_BUTTONS = {PAD_A: "space", PAD_B: "return", PAD_X: "space", PAD_Y: "return"}  # buttons -> keys
 WASD = {"w": "up", "a": "left", "s": "down", "d": "right"}  # letter aliases for the arrows
+PAUSE_KEY, RESTART_KEY, LEAVE_KEY = pygame.K_p, pygame.K_r, pygame.K_ESCAPE  # on every game screen
 
 
 def key_name(key: int) -> str:
@@ -127,14 +135,63 @@ class HeldKeys:
         return False
 
 
+class MatchKeys:
+    """The keys every game screen shares: P pauses and resumes, R restarts, ESC leaves.
+
+    Args:
+        app: the window; ESC without ``on_exit`` ends it (``app.quit()``).
+        restart: starts the game again from its start.
+        on_exit: what ESC does, such as going back to the menu (None: the app quits).
+        kiosk: ESC does nothing: a visitor stays until their time is up.
+        resume_on_restart: R also ends a pause (False: the restarted game waits, paused).
+    """
+
+    def __init__(
+        self,
+        app,
+        restart: Callable[[], None],
+        on_exit: Callable[[], None] | None = None,
+        kiosk: bool = False,
+        resume_on_restart: bool = True,
+    ):
+        self.app = app
+        self.restart = restart
+        self.on_exit = on_exit
+        self.kiosk = kiosk
+        self.resume_on_restart = resume_on_restart
+        self.paused = False
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        """Act on P, R or ESC; True when ``event`` pressed one of them (so it is no game input)."""
+        if event.type != pygame.KEYDOWN or event.key not in (PAUSE_KEY, RESTART_KEY, LEAVE_KEY):
+            return False
+        if event.key == LEAVE_KEY:
+            if not self.kiosk:
+                self.leave()
+        elif event.key == PAUSE_KEY:
+            self.paused = not self.paused
+        else:
+            self.paused = self.paused and not self.resume_on_restart
+            self.restart()
+        return True
+
+    def leave(self) -> None:
+        """Leave the screen: ``on_exit``, or the end of the app when there is none."""
+        if self.on_exit is not None:
+            self.on_exit()
+        else:
+            self.app.quit()
+
+
 TAKEOVER_IDLE_S = 4.0  # seconds without input before the agent takes the controls back
 
 
-class TakeOver:
-    """Who plays the showcase game: the agent, or a person who pressed one of the game's keys.
+class ControlHolder:
+    """Who holds the controls of the showcase game: the agent, or a person who pressed one of the game's keys.
 
     Pressing a game key hands the controls to the person at once; they return to the agent after
-    ``idle_s`` seconds without any game input, or at once with :meth:`hand_back`.
+    ``idle_s`` seconds without any game input, or at once with :meth:`hand_back`. The arena tells its
+    worker of each change with the commands ``game.modes.session.TakeOver`` and ``HandBack``.
     """
 
     def __init__(self, idle_s: float = TAKEOVER_IDLE_S):

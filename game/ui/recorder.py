@@ -244,7 +244,7 @@ def _decode(frame: Frame) -> np.ndarray:
 
 
 def _write_mp4(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
-    import imageio.v2 as iio  # here, not at the top: imports stay cheap (STYLE.md, rule 4)
+    import imageio.v2 as iio  # here, not at the top: imports stay cheap (docs/ARCHITECTURE.md)
 
     writer = iio.get_writer(
         path,

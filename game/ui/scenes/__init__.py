@@ -1,1 +1,1 @@
-"""One class per screen: menu, play (and, later, arena, versus, race, kiosk)."""
+"""One class per screen: menu, arena, play, versus, race and the kiosk."""

@@ -1,6 +1,6 @@
 """The arena: watch the agent learn a game live, with its Q-values and epsilon, and take over at will.
 
-The learner runs in a worker process (game.session); this scene only draws its newest snapshot,
+The learner runs in a worker process (game.modes.session); this scene only draws its newest snapshot,
 plays the display frames at 60 a second, and turns keys into commands. Pressing one of the game's
 keys takes the controls; a few idle seconds (or TAB) hand them back.
 """
@@ -16,7 +16,7 @@ import numpy as np
 import pygame
 
 from game.catalog import GameSpec, action_labels, key_bindings
-from game.session import (
+from game.modes.protocol import (
     HandBack,
     HumanAction,
     OverrideEpsilon,
@@ -27,11 +27,10 @@ from game.session import (
     Snapshot,
     StepOnce,
     TakeOver,
-    Worker,
 )
+from game.modes.session import Worker
 from game.ui import theme
-from game.ui.controls import HeldKeys, KeyMap
-from game.ui.controls import TakeOver as TakeOverState
+from game.ui.controls import PAD_BACK, PAD_START, ControlHolder, HeldKeys, KeyMap
 from game.ui.widgets.board import draw_grid_values, draw_square_values
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
@@ -41,8 +40,6 @@ from game.ui.widgets.slider import EpsilonSlider
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
 MAX_FRAME_BACKLOG = 8  # display frames queued before the oldest are skipped (keeps latency low)
-RESTART_AFTER_S = 2.0  # a crashed worker is restarted after its error has been on screen this long
-MAX_RESTARTS = 3  # failures in a row before the arena stops restarting and asks the person
 EPSILON_STEP = 0.05  # PAGE UP / PAGE DOWN change of the epsilon override
 AGREEMENT_WINDOW = 200  # person's moves over which "agent agrees with you" is measured
 
@@ -68,7 +65,8 @@ class ArenaScene:
 
     A kiosk arena (``kiosk=True``) shows no help or status text and ignores ESC: the kiosk scene
     around it decides what visitors may do. ``restart`` says when a crashed or silent worker is
-    restarted; the default gives up after MAX_RESTARTS failures in a row and lets the person decide.
+    restarted; the default (``RestartPolicy()``) gives up after a few failures in a row and lets the
+    person decide.
     """
 
     def __init__(
@@ -85,7 +83,7 @@ class ArenaScene:
         self.worker = worker
         self.on_exit = on_exit
         self.kiosk = kiosk
-        self.restart = restart or RestartPolicy(max_restarts=MAX_RESTARTS, delay_s=RESTART_AFTER_S)
+        self.restart = restart or RestartPolicy()
         self._env = spec.make_env("show")  # names, keys, and the board's geometry
         self.labels = action_labels(self._env)
         self.keymap = KeyMap(key_bindings(self._env))
@@ -97,7 +95,7 @@ class ArenaScene:
         self._stop_in_background = False
         self.slider = EpsilonSlider()
         self.held = HeldKeys()
-        self.takeover = TakeOverState()
+        self.takeover = ControlHolder()
         self.qbars = QBars(len(self.labels), self.labels)
         self.gauge = EpsilonGauge()
         self.returns = LinePlot("episode return", average_window=20)
@@ -143,8 +141,8 @@ class ArenaScene:
             if chosen is not None:
                 self.worker.send(OverrideEpsilon(None if chosen == "schedule" else float(chosen)))
             return
-        if event.type == pygame.JOYBUTTONDOWN and event.button in (6, 7):  # BACK / START
-            self._command_key(pygame.K_TAB if event.button == 6 else pygame.K_F2)
+        if event.type == pygame.JOYBUTTONDOWN and event.button in (PAD_BACK, PAD_START):
+            self._command_key(pygame.K_TAB if event.button == PAD_BACK else pygame.K_F2)
             return
         if self.held.handle_event(event):
             pressed = [k for k in self.held.pressed if self.keymap.is_game_key(k) or k in ("space", "return")]

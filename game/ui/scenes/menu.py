@@ -10,8 +10,10 @@ import numpy as np
 import pygame
 
 from game.catalog import GameSpec, catalog, frame_of
-from game.shipped import AGENTS_DIR
+from game.modes.matches import match_kind
+from game.modes.runs import AGENTS_DIR
 from game.ui import theme
+from game.ui.controls import PAD_A, PAD_B, PAD_X, PAD_Y
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.text import draw_panel, draw_text
 
@@ -40,21 +42,6 @@ def agent_label(option: str) -> str:
     if AGENTS_DIR in path.parents:
         return f"shipped, trained: {path.stem}"
     return option
-
-
-def match_kind(spec: GameSpec) -> str | None:
-    """'versus' for games a person plays against an agent, 'race' for one-player games, else None."""
-    from game.errors import UserError
-    from game.race import check_race
-    from game.versus import check_versus
-
-    for kind, check in (("versus", check_versus), ("race", check_race)):
-        try:
-            check(spec)
-        except UserError:
-            continue
-        return kind
-    return None
 
 
 class MenuScene:
@@ -135,7 +122,7 @@ class MenuScene:
     def _stage_options(self) -> list[str]:
         spec = self.spec
         if spec.id not in self.stages:
-            from game.players import stages
+            from game.modes.players import stages
 
             shipped = [stage.name for stage in stages(spec)]
             found = self.find_agents(spec) if self.find_agents is not None else []
@@ -198,7 +185,7 @@ class MenuScene:
                 self.app.quit()
         elif event.type == pygame.MOUSEWHEEL:
             self._move(-event.y)
-        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+        elif event.type == pygame.MOUSEBUTTONDOWN and event.button == pygame.BUTTON_LEFT:
             for rect, index in self.row_rects:
                 if rect.collidepoint(event.pos):
                     if self.choice == index:
@@ -209,13 +196,13 @@ class MenuScene:
         elif event.type == pygame.JOYHATMOTION and event.value[1]:
             self._move(-event.value[1])
         elif event.type == pygame.JOYBUTTONDOWN:
-            if event.button == 0:
+            if event.button == PAD_A:
                 self._watch()
-            elif event.button == 2:
+            elif event.button == PAD_X:
                 self._play()
-            elif event.button == 3:
+            elif event.button == PAD_Y:
                 self._match()
-            elif event.button == 1:
+            elif event.button == PAD_B:
                 self.app.quit()
 
     def update(self, dt: float) -> None:

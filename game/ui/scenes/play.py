@@ -15,7 +15,7 @@ import pygame
 
 from game.catalog import GameSpec, action_labels, frame_of, key_bindings
 from game.ui import theme
-from game.ui.controls import HeldKeys, KeyMap, move_on_board
+from game.ui.controls import HeldKeys, KeyMap, MatchKeys, move_on_board
 from game.ui.widgets.frame import draw_frame, to_frame_coords
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
@@ -53,7 +53,6 @@ class PlayScene:
     ):
         self.app = app
         self.spec = spec
-        self.on_exit = on_exit
         self.env: gym.Env = spec.make_env("play")
         assert isinstance(self.env.action_space, gym.spaces.Discrete)
         self.labels = action_labels(self.env)
@@ -69,7 +68,7 @@ class PlayScene:
         self.seed = seed
         self.best: float | None = None
         self.episodes = 0
-        self.paused = False
+        self.match_keys = MatchKeys(app, self._reset, on_exit, resume_on_restart=False)
         self.cursor = 0  # highlighted cell on boards, moved by arrows / d-pad
         self.frame_rect = pygame.Rect(0, 0, 1, 1)
         self._reset()
@@ -86,6 +85,11 @@ class PlayScene:
         self.accumulated = 0.0
         self.held.take_pressed()
         self.frame = frame_of(self.env)
+
+    @property
+    def paused(self) -> bool:
+        """P has paused the game."""
+        return self.match_keys.paused
 
     def act(self, action: int) -> None:
         """Play one step of ``action`` (also the entry point for scripted play in tests)."""
@@ -108,17 +112,14 @@ class PlayScene:
     # ------------------------------------------------------------------ scene interface
 
     def handle_event(self, event: pygame.event.Event) -> None:
-        if event.type == pygame.KEYDOWN:
-            if event.key == pygame.K_ESCAPE:
-                self._leave()
-                return
-            if event.key == pygame.K_p:
-                self.paused = not self.paused
-                return
-            if event.key == pygame.K_r:
-                self._reset()
-                return
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and self.cells and not self.over:
+        if self.match_keys.handle_event(event):
+            return
+        if (
+            event.type == pygame.MOUSEBUTTONDOWN
+            and event.button == pygame.BUTTON_LEFT
+            and self.cells
+            and not self.over
+        ):
             h, w = self.frame.shape[:2]
             where = to_frame_coords(event.pos, self.frame_rect, w, h)
             cell = self.env.unwrapped.cell_at(*where) if where else None
@@ -127,12 +128,6 @@ class PlayScene:
                 self.act(cell)
             return
         self.held.handle_event(event)
-
-    def _leave(self) -> None:
-        if self.on_exit is not None:
-            self.on_exit()
-        else:
-            self.app.quit()
 
     def update(self, dt: float) -> None:
         if self.paused:

@@ -1,6 +1,6 @@
 """A race on screen: the person's game on the left, the agent's on the right, from the same start.
 
-The race itself (both environments, the clock, scores, the winner) is :class:`game.race.Race`;
+The race itself (both environments, the clock, scores, the winner) is :class:`game.modes.race.Race`;
 this scene turns keys and gamepad into the person's action, counts down before each race,
 and draws both sides with their scores, the race clock, the agent's Q-values and the tally
 (the panels themselves are :mod:`game.ui.widgets.race_panels`).
@@ -14,10 +14,10 @@ from collections.abc import Callable
 import pygame
 
 from game.catalog import GameSpec, action_labels, key_bindings
-from game.players import UNTRAINED, Player
-from game.race import RACE_SECONDS, Race, Side
+from game.modes.players import UNTRAINED, Player
+from game.modes.race import RACE_SECONDS, Race, Side
 from game.ui import theme
-from game.ui.controls import HeldKeys, KeyMap, is_person_input
+from game.ui.controls import HeldKeys, KeyMap, MatchKeys, is_person_input
 from game.ui.scenes.play import controls_help
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.kiosk_chrome import clock_reserve
@@ -45,7 +45,7 @@ class RaceScene:
 
     Args:
         app: the window (``quit()`` ends it when ESC leaves without ``on_exit``).
-        spec: a one-player game (``game.race.check_race``).
+        spec: a one-player game (``game.modes.race.check_race``).
         player: the agent; an untrained one (a RandomPlayer) is labelled as such.
         on_exit: called when the person leaves with ESC (None: the app quits).
         seed: the first race's seed; later races draw theirs from it (None: random).
@@ -69,7 +69,6 @@ class RaceScene:
         self.app = app
         self.spec = spec
         self.player = player
-        self.on_exit = on_exit
         self.kiosk = kiosk
         self.show_clock = show_clock
         self.race = Race(spec, player, seed=seed, time_limit_s=time_limit_s)
@@ -85,7 +84,7 @@ class RaceScene:
         self.held = HeldKeys()
         self.last_input = time.monotonic()
         """time.monotonic() of the person's last key, button or stick event"""
-        self.paused = False
+        self.match_keys = MatchKeys(app, self.restart, on_exit, kiosk)
         self.countdown = COUNTDOWN_S
         self.over_for = 0.0
         self._decisions_seen = self.race.decisions
@@ -105,6 +104,11 @@ class RaceScene:
     def result(self) -> tuple[float, float]:
         """Races won by the person, and by the agent."""
         return float(self.tally["person"]), float(self.tally["agent"])
+
+    @property
+    def paused(self) -> bool:
+        """P has paused the game."""
+        return self.match_keys.paused
 
     @property
     def under_way(self) -> bool:
@@ -129,30 +133,13 @@ class RaceScene:
     def close(self) -> None:
         self.race.close()
 
-    def _leave(self) -> None:
-        if self.on_exit is not None:
-            self.on_exit()
-        else:
-            self.app.quit()
-
     # ------------------------------------------------------------------ input
 
     def handle_event(self, event: pygame.event.Event) -> None:
         if is_person_input(event):
             self.last_input = time.monotonic()
-        if event.type == pygame.KEYDOWN:
-            if event.key == pygame.K_ESCAPE:
-                if not self.kiosk:
-                    self._leave()
-                return
-            if event.key == pygame.K_p:
-                self.paused = not self.paused
-                return
-            if event.key == pygame.K_r:
-                self.paused = False
-                self.restart()
-                return
-        self.held.handle_event(event)
+        if not self.match_keys.handle_event(event):
+            self.held.handle_event(event)
 
     # ------------------------------------------------------------------ update
 

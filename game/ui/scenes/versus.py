@@ -1,6 +1,6 @@
 """Versus: a person against a trained agent, with the agent's Q-values beside the game and a scoreboard.
 
-The match logic lives in :mod:`game.versus`; this scene turns keys, gamepad and clicks into the
+The match logic lives in :mod:`game.modes.versus`; this scene turns keys, gamepad and clicks into the
 person's actions, runs real-time games at their own rate (Atari: 60 raw frames a second, the agent
 deciding every few), and on boards shows the agent's values on the free squares for a moment
 before its mark appears. It counts the games each side won; a kiosk reads ``tally`` and
@@ -15,16 +15,16 @@ from collections.abc import Callable
 import pygame
 
 from game.catalog import GameSpec
-from game.players import Player
+from game.modes.players import Player
+from game.modes.versus import AGENT, DRAW, PERSON, Match, Thought, make_match
 from game.ui import theme
-from game.ui.controls import HeldKeys, KeyMap, is_person_input, move_on_board
+from game.ui.controls import HeldKeys, KeyMap, MatchKeys, is_person_input, move_on_board
 from game.ui.scenes.play import DIRECTIONS
 from game.ui.widgets.frame import draw_frame, to_frame_coords
 from game.ui.widgets.match_banners import draw_paused, draw_result, keys_line
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.text import draw_chrome, draw_text
 from game.ui.widgets.versus_panels import draw_board_overlay, draw_scoreboard, draw_sides, person_controls
-from game.versus import AGENT, DRAW, PERSON, Match, Thought, make_match
 
 MAX_TICKS_PER_FRAME = 4  # catch-up limit after a slow frame, so the game never races ahead
 NEXT_GAME_DELAY_S = 0.8  # after a game, keys are ignored this long so a held key does not skip the result
@@ -49,7 +49,6 @@ class VersusScene:
         self.app = app
         self.spec = spec
         self.player = player
-        self.on_exit = on_exit
         self.kiosk = kiosk
         self.match: Match = make_match(spec, player, points_to_win, seed)
         self.keymap = KeyMap(self.match.person_keys)
@@ -61,7 +60,7 @@ class VersusScene:
         self.tally = {PERSON: 0, AGENT: 0, DRAW: 0}  # games finished, by winner
         self.games = 0
         self.last_input = time.monotonic()
-        self.paused = False
+        self.match_keys = MatchKeys(app, self.restart, on_exit, kiosk)
         self.cursor = 4  # highlighted square on boards, moved by arrows / d-pad
         self.cursor_shown = False  # the highlight appears once the person steers it
         self.frame_rect = pygame.Rect(0, 0, 1, 1)
@@ -81,6 +80,10 @@ class VersusScene:
         self.frame = self.match.frame()
         self._take_thought()
 
+    def restart(self) -> None:
+        """This game again from its start, or the next one when it is over."""
+        self._start(self.match.new_game if self.over else self.match.restart)
+
     def result(self) -> tuple[float, float]:
         """Games won so far: (by the person, by the agent)."""
         return float(self.tally[PERSON]), float(self.tally[AGENT])
@@ -93,6 +96,11 @@ class VersusScene:
 
     def stop(self) -> None:
         """The visitor's time is up: the game under way is not counted (see ``under_way``)."""
+
+    @property
+    def paused(self) -> bool:
+        """P has paused the game."""
+        return self.match_keys.paused
 
     @property
     def thinking(self) -> bool:
@@ -141,22 +149,12 @@ class VersusScene:
     def handle_event(self, event: pygame.event.Event) -> None:
         if is_person_input(event):
             self.last_input = time.monotonic()
-        if event.type == pygame.KEYDOWN:
-            if event.key == pygame.K_ESCAPE:
-                if not self.kiosk:
-                    self._leave()
-                return
-            if event.key == pygame.K_p:
-                self.paused = not self.paused
-                return
-            if event.key == pygame.K_r:
-                self.paused = False
-                self._start(self.match.new_game if self.over else self.match.restart)
-                return
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
-            self._click(event.pos)
+        if self.match_keys.handle_event(event):
             return
-        self.held.handle_event(event)
+        if event.type == pygame.MOUSEBUTTONDOWN and event.button == pygame.BUTTON_LEFT:
+            self._click(event.pos)
+        else:
+            self.held.handle_event(event)
 
     def _click(self, pos: tuple[int, int]) -> None:
         board = self.match.board
@@ -168,12 +166,6 @@ class VersusScene:
         if cell is not None:
             self.cursor, self.cursor_shown = cell, False
             self.play(cell)
-
-    def _leave(self) -> None:
-        if self.on_exit is not None:
-            self.on_exit()
-        else:
-            self.app.quit()
 
     # ------------------------------------------------------------------ update
 

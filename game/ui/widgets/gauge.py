@@ -13,17 +13,8 @@ import numpy as np
 import pygame
 
 from game.ui import theme
-from game.ui.widgets.qbars import (
-    EXPLORE,
-    GREEDY,
-    TRACK,
-    blend,
-    compact,
-    draw_card,
-    draw_polyline,
-    draw_tag,
-    font_px,
-)
+from game.ui.widgets.draw import TRACK, blend, compact, draw_card, draw_polyline, draw_tag, font_px
+from game.ui.widgets.qbars import EXPLORE, GREEDY
 
 WINDOW = 200  # agent moves over which the share of random ones is measured
 DIAL_SWEEP_DEG = 240  # the dial's arc, open at the bottom

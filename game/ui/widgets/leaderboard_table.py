@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import pygame
 
-from game.leaderboard import Entry
+from game.modes.kiosk.leaderboard import Entry
 from game.ui import theme
-from game.ui.widgets.qbars import draw_card
+from game.ui.widgets.draw import draw_card
 from game.ui.widgets.text import draw_text
 
 ROWS = 10  # places shown

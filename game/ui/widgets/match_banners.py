@@ -10,7 +10,7 @@ from game.ui.widgets.text import draw_banner
 
 PERSON_COLOR = theme.ACCENT  # the person's name, score and frame, as the Q-bars mark a person's move
 AGENT_COLOR = theme.GOOD  # the agent's, as the Q-bars mark the network's pick
-RESULT = {  # winner, as game.versus and game.race name it -> banner headline and colour
+RESULT = {  # winner, as game.modes.versus and game.modes.race name it -> banner headline and colour
     "person": ("YOU WIN!", PERSON_COLOR),
     "agent": ("THE AGENT WINS", AGENT_COLOR),
     "draw": ("A DRAW", theme.TEXT),

@@ -14,7 +14,7 @@ import numpy as np
 import pygame
 
 from game.ui import theme
-from game.ui.widgets.qbars import TRACK, blend, compact, draw_card, draw_polyline, elide, font_px
+from game.ui.widgets.draw import TRACK, blend, compact, draw_card, draw_polyline, elide, font_px
 
 MAXLEN = 1000  # points kept; older ones are dropped
 AVERAGE_WINDOW = 20  # points in the trailing moving average

@@ -1,18 +1,29 @@
 """The network's Q-value head as bars: one row per action, the chosen one marked, on a scale that holds still.
 
 Green is always the network's greedy pick, purple a random (exploring) move, gold a person's move.
-The tag style and the explore colour are shared with the epsilon gauge.
+The explore and greedy colours are shared with the epsilon gauge; the drawing helpers live in
+:mod:`game.ui.widgets.draw`.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pygame
 
 from game.ui import theme
+from game.ui.widgets.draw import (
+    FLOOR_GLYPH_PX,
+    PANEL_FILL,
+    TRACK,
+    blend,
+    draw_card,
+    draw_polyline,
+    draw_tag,
+    elide,
+    font_px,
+)
 
 HISTORY_LEN = 120  # snapshots of Q-values kept per action for the sparklines
 SCALE_SHRINK = 0.02  # share of the gap the scale closes per update when the values use less of it
@@ -21,8 +32,6 @@ MIN_SPAN_ABS = 0.05  # smallest scale range, so near-equal values are not blown 
 MIN_SPAN_REL = 0.02  # ... or this share of the largest |Q|, whichever is larger
 MIN_BAR_PX = 3  # the smallest Q still shows a stub, so every action visibly has a bar
 
-GLYPH_PX_PER_SIZE = 0.69  # height of the default font's glyphs per pixel of font size
-FLOOR_GLYPH_PX = 8  # labels never shrink below this; tighter rows clip their text instead of overlapping
 TITLE_SHARE = 0.075  # title glyph height as a share of the rect height
 TITLE_CAP_PX = 30  # ... up to this
 ROW_TEXT_SHARE = 0.85  # label line height as a share of the row height (labels are capitals: no descenders)
@@ -40,79 +49,8 @@ GREEDY = theme.GOOD  # the network's own pick
 EXPLORE = (190, 120, 255)  # a random, exploring move
 HUMAN = theme.ACCENT  # a person's move in take-over
 BAR = (66, 80, 122)  # every other action
-TRACK = (19, 23, 37)  # the empty part of a bar
-PANEL_FILL = (22, 26, 41)  # widget background (a shade under theme.PANEL)
 ZERO_LINE = (120, 130, 160)  # where Q = 0 falls on the scale
 VALUE_COLOR = theme.INFO  # V(s) of a dueling network
-
-
-# ---------------------------------------------------------------------- helpers shared by the overlays
-
-
-def font_px(glyph_px: float) -> int:
-    """The font size whose glyphs are ``glyph_px`` tall (floored so text stays readable)."""
-    return round(max(FLOOR_GLYPH_PX, glyph_px) / GLYPH_PX_PER_SIZE)
-
-
-def draw_card(surface: pygame.Surface, rect: pygame.Rect) -> int:
-    """The rounded panel behind a widget; returns the padding its content should keep."""
-    radius = max(4, min(rect.height, rect.width) // 18)
-    pygame.draw.rect(surface, PANEL_FILL, rect, border_radius=radius)
-    pygame.draw.rect(surface, theme.PANEL_EDGE, rect, width=1, border_radius=radius)
-    return max(5, min(rect.height, rect.width) // 28)
-
-
-def elide(text: str, font: pygame.font.Font, width: int) -> str:
-    """``text``, cut with an ellipsis so it fits in ``width`` pixels."""
-    if font.size(text)[0] <= width:
-        return text
-    while text and font.size(text + "…")[0] > width:
-        text = text[:-1]
-    return text + "…" if text else ""
-
-
-def draw_tag(
-    surface: pygame.Surface,
-    text: str,
-    anchor: str,
-    pos: tuple[int, int],
-    size_px: int,
-    color: tuple[int, int, int],
-) -> pygame.Rect:
-    """A small rounded label ("RANDOM", "OVERRIDE") placed by the named anchor of its rect."""
-    image = theme.font(size_px, True).render(text, True, color)
-    pad_x, pad_y = max(3, image.get_height() // 3), max(1, image.get_height() // 8)
-    rect = image.get_rect().inflate(2 * pad_x, 2 * pad_y)
-    setattr(rect, anchor, pos)
-    pygame.draw.rect(surface, TRACK, rect, border_radius=rect.height // 2)
-    pygame.draw.rect(surface, color, rect, width=1, border_radius=rect.height // 2)
-    surface.blit(image, image.get_rect(center=rect.center))
-    return rect
-
-
-def blend(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
-    """The colour ``t`` of the way from ``a`` to ``b``."""
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
-
-
-def compact(n: float) -> str:
-    """A step count the way a caption says it: 950, 12k, 1.5M."""
-    n = float(n)
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= size:
-            return f"{n / size:.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{n:.0f}"
-
-
-def draw_polyline(surface: pygame.Surface, color, points: list[tuple[float, float]], width: int = 1) -> None:
-    """An anti-aliased line through ``points`` (at least two)."""
-    if len(points) < 2:
-        return
-    if width <= 1:
-        pygame.draw.aalines(surface, color, False, points)
-        return
-    for a, b in itertools.pairwise(points):
-        pygame.draw.aaline(surface, color, a, b, width)
 
 
 # ---------------------------------------------------------------------- layout

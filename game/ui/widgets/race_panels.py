@@ -10,8 +10,8 @@ from __future__ import annotations
 import pygame
 
 from game.ui import theme
+from game.ui.widgets.draw import draw_card, draw_tag, elide
 from game.ui.widgets.match_banners import side_color
-from game.ui.widgets.qbars import draw_card, draw_tag, elide
 from game.ui.widgets.text import draw_text
 
 CLOCK_WARNING_S = 10.0  # the clock turns red this close to the time limit

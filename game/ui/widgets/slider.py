@@ -28,9 +28,9 @@ class EpsilonSlider:
     def handle_event(self, event: pygame.event.Event) -> float | str | None:
         hit = self.track.inflate(12, 16)
         if event.type == pygame.MOUSEBUTTONDOWN and hit.collidepoint(event.pos):
-            if event.button == 3:
+            if event.button == pygame.BUTTON_RIGHT:
                 return "schedule"
-            if event.button == 1:
+            if event.button == pygame.BUTTON_LEFT:
                 self.dragging = True
                 self.value = self.value_at(event.pos[0])
                 return self.value
@@ -39,7 +39,7 @@ class EpsilonSlider:
             if self.value is None or abs(value - self.value) >= MIN_STEP:
                 self.value = value
                 return value
-        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == pygame.BUTTON_LEFT:
             self.dragging = False
         return None
 

@@ -16,12 +16,12 @@ import pygame
 from game.ui import theme
 from game.ui.controls import KeyMap
 from game.ui.widgets.board import draw_square_values
+from game.ui.widgets.draw import draw_card
 from game.ui.widgets.match_banners import AGENT_COLOR, PERSON_COLOR
-from game.ui.widgets.qbars import draw_card
 from game.ui.widgets.text import draw_text
 
 if TYPE_CHECKING:  # named in a hint only: drawing needs no match model loaded
-    from game.versus import Thought
+    from game.modes.versus import Thought
 
 Cell = tuple[int, int, int, int]  # x, y, width, height of a square, in the frame's pixels
 CAPTION_GAP_PX = 6  # frame pixels between the last row of squares and the caption strip

@@ -23,9 +23,9 @@ from agents.threads import ThreadGovernor
 from agents.trainer import TrainConfig, Trainer
 from game.catalog import GameSpec, find_game
 from game.errors import UserError
+from game.modes.runs import RUNS_DIR, game_slug
 from game.presets import preset, with_overrides
 
-RUNS_DIR = Path("runs")  # default parent of run directories (ignored by git)
 FIXED_ON_RESUME = (
     "num_envs",
     "dqn.network",
@@ -56,6 +56,8 @@ class TrainRequest:
     threads: int | None = None
     """torch threads (None: ``default_threads()``)"""
     self_play: bool = False
+    games: int | None = None
+    """self-play games (``--games``); older command lines gave them as ``--steps``"""
 
 
 def build_config(base: TrainConfig, request: TrainRequest) -> TrainConfig:
@@ -119,8 +121,8 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
             )
         spec = find_game(request.game)
         config = build_config(preset(spec.preset), request)
-        slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
-        run_dir = Path(request.out) if request.out else RUNS_DIR / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(request.out) if request.out else RUNS_DIR / f"{game_slug(spec.id)}-{stamp}"
         if (run_dir / "checkpoints" / "latest.pt").exists():  # a run stopped before saving may start over
             raise UserError(
                 f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
@@ -180,19 +182,18 @@ def run_training(request: TrainRequest) -> int:
     if threads < 1:
         raise UserError(f"--threads must be at least 1, not {threads}.")
     torch.set_num_threads(threads)
+    if request.games is not None and not request.self_play:
+        raise UserError("--games counts self-play games: add --self-play, or give agent steps with --steps.")
     if request.self_play:
-        from game.selfplay_training import train_by_self_play
+        from game.modes.self_play import train_by_self_play
 
         if request.resume or not request.game:
             raise UserError("--self-play trains a new table for a named game; it does not resume.")
         spec = find_game(request.game)
-        slug = spec.id.replace("/", "-").lower()
-        run_dir = (
-            Path(request.out)
-            if request.out
-            else RUNS_DIR / f"{slug}-selfplay-{time.strftime('%Y%m%d-%H%M%S')}"
-        )
-        train_by_self_play(spec, request.steps, run_dir, request.seed or 0)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = Path(request.out) if request.out else RUNS_DIR / f"{game_slug(spec.id)}-selfplay-{stamp}"
+        games = request.games if request.games is not None else request.steps
+        train_by_self_play(spec, games, run_dir, request.seed or 0)
         return 0
     try:
         trainer, spec, resumed = make_trainer(request)

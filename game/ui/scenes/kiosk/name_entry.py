@@ -2,21 +2,20 @@
 
 Keyboard: type, BACKSPACE, ENTER (arrows work as on a gamepad). Gamepad: d-pad or stick up / down
 changes the letter, left / right moves between the letters and DONE, A moves on (on DONE: saves),
-B deletes, START saves. The editing itself is :class:`game.kiosk.NameEntry`.
+B deletes, START saves. The editing itself is :class:`game.modes.kiosk.name_entry.NameEntry`.
 """
 
 from __future__ import annotations
 
 import pygame
 
-from game.name_entry import NameEntry
+from game.modes.kiosk.name_entry import NameEntry
 from game.ui import theme
-from game.ui.controls import HeldKeys
+from game.ui.controls import PAD_A, PAD_B, PAD_START, PAD_X, PAD_Y, HeldKeys
+from game.ui.widgets.draw import TRACK
 from game.ui.widgets.kiosk_chrome import fitted_size
-from game.ui.widgets.qbars import TRACK
 from game.ui.widgets.text import draw_text
 
-PAD_A, PAD_B, PAD_X, PAD_Y, PAD_START = 0, 1, 2, 3, 7  # gamepad buttons (SDL's numbering)
 CURSOR = theme.ACCENT  # the slot being edited
 SLOT_EDGE = theme.PANEL_EDGE
 HINTS = (

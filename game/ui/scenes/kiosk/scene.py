@@ -1,6 +1,6 @@
 """The kiosk: an unattended booth that shows the agent learning, lets visitors play it, keeps a leaderboard.
 
-The phases and their clocks are :class:`game.kiosk.Kiosk`; this scene feeds it events, owns the
+The phases and their clocks are :class:`game.modes.kiosk.booth.Kiosk`; this scene feeds it events, owns the
 child scenes (the attract arena, the visitor's match, the name entry) and draws the booth's layer
 over them: captions, the visitor's clock, the idle warning. Visitors cannot leave: ESC goes
 nowhere, and the app ignores closing the window. Operators hold Ctrl+Shift (never shown on screen):
@@ -15,15 +15,15 @@ from __future__ import annotations
 import pygame
 
 from game.catalog import find_game
-from game.kiosk import ATTRACT, BOARD, NAME, VISIT, Kiosk, KioskConfig
-from game.leaderboard import Entry, Leaderboard
-from game.session import HandBack, Pause
+from game.modes.kiosk.booth import ATTRACT, BOARD, NAME, VISIT, Kiosk, KioskConfig
+from game.modes.kiosk.leaderboard import Entry, Leaderboard
+from game.modes.protocol import HandBack, Pause
 from game.ui import theme
 from game.ui.controls import HeldKeys
 from game.ui.scenes.arena import ArenaScene
-from game.ui.scenes.kiosk_games import AttractLoop, KioskGames, VisitorGame, stage_label
-from game.ui.scenes.kiosk_input import is_input, is_operator, joins, reaches_arena
-from game.ui.scenes.name_entry import NameEntryScreen
+from game.ui.scenes.kiosk.games import AttractLoop, KioskGames, VisitorGame, stage_label
+from game.ui.scenes.kiosk.inputs import is_input, is_operator, joins, reaches_arena
+from game.ui.scenes.kiosk.name_entry import NameEntryScreen
 from game.ui.widgets.kiosk_chrome import (
     TAG_COLORS,
     draw_caption_band,

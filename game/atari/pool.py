@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 from gymnasium.vector import AutoresetMode
 
-from game.atari import AtariSettings, make_atari_vector_env
+from game.atari.env import AtariSettings, make_atari_vector_env
 
 
 class AtariVectorPool:
     """``num_envs`` copies of an Atari game as one Trainer pool.
 
-    Observations match :class:`game.atari.AtariEnv`'s to within rounding, except that a new game's
+    Observations match :class:`game.atari.env.AtariEnv`'s to within rounding, except that a new game's
     first stack pads its older planes with zeros instead of copies of the first frame.
     """
 

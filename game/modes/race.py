@@ -44,13 +44,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import gymnasium as gym
 import numpy as np
 
-from game.atari import AtariEnv
+from game.atari.env import AtariEnv
 from game.catalog import GameSpec, frame_of, key_bindings
 from game.errors import UserError
 
 if TYPE_CHECKING:  # the players bring torch; the menu asks check_race() about every game without it
     from agents.acting import Act
-    from game.players import Player
+    from game.modes.players import Player
 
 Outcome = Literal["person", "agent", "draw"]
 

@@ -2,8 +2,9 @@
 
 The UI process never trains. It starts a :class:`Worker` (a ``multiprocessing`` spawn-context
 process running :func:`run_session`), sends it small Command dataclasses and keeps only the newest
-:class:`Snapshot`. Neither side waits for the other: commands and snapshots travel through bounded
-queues, and the worker drops a snapshot when the UI has not taken the previous ones.
+:class:`Snapshot` (both defined in ``game.modes.protocol``). Neither side waits for the other:
+commands and snapshots travel through bounded queues, and the worker drops a snapshot when the UI
+has not taken the previous ones.
 
 Inside the worker a :class:`~agents.trainer.Trainer` steps the learning environments flat out,
 while the *showcase* game — the one on screen — is played by the current network at the game's
@@ -20,12 +21,25 @@ import multiprocessing as mp
 import queue
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
+from game.modes.protocol import (
+    Command,
+    HandBack,
+    HumanAction,
+    OverrideEpsilon,
+    Pause,
+    Quit,
+    Save,
+    SessionConfig,
+    SetSpeed,
+    Snapshot,
+    StepOnce,
+    TakeOver,
+)
 
 SNAPSHOT_QUEUE = 4  # snapshots in flight before the worker starts dropping them
 COMMAND_QUEUE = 256  # commands in flight; the UI's sends never block
@@ -33,148 +47,6 @@ FAST_SNAPSHOTS_PER_S = 30  # in fast-forward, how often the flying learner is sh
 STOP_TIMEOUT_S = 2.0  # closing the window stops the worker within this, after saving
 DEMO_CAPACITY = 10_000  # transitions of a person's play kept apart from the replay ring
 DEMO_FRACTION = 0.1  # share of each batch drawn from them, once there are any
-
-
-# ---------------------------------------------------------------------- commands (UI -> worker)
-
-
-@dataclass(frozen=True)
-class SetSpeed:
-    """Real time (the showcase at the game's own rate) or fast-forward (learners shown as they fly)."""
-
-    fast: bool
-
-
-@dataclass(frozen=True)
-class Pause:
-    """Pause or resume learning; the showcase game keeps being played."""
-
-    paused: bool
-
-
-@dataclass(frozen=True)
-class StepOnce:
-    """While paused: one step of the learning environments (and their due updates)."""
-
-
-@dataclass(frozen=True)
-class TakeOver:
-    """A person plays the showcase game from its next step on."""
-
-
-@dataclass(frozen=True)
-class HandBack:
-    """The agent plays the showcase game again, in the same episode."""
-
-
-@dataclass(frozen=True)
-class HumanAction:
-    """The action the person holds now (kept until the next one)."""
-
-    action: int
-
-
-@dataclass(frozen=True)
-class OverrideEpsilon:
-    """Explore with this epsilon instead of the schedule (None: back to the schedule)."""
-
-    epsilon: float | None
-
-
-@dataclass(frozen=True)
-class Save:
-    """Write a checkpoint now."""
-
-
-@dataclass(frozen=True)
-class Quit:
-    """Save and stop."""
-
-
-Command = SetSpeed | Pause | StepOnce | TakeOver | HandBack | HumanAction | OverrideEpsilon | Save | Quit
-
-
-# ---------------------------------------------------------------------- snapshots (worker -> UI)
-
-
-@dataclass
-class Snapshot:
-    """Everything the arena draws, as of one showcase step (or one error)."""
-
-    frames: list[np.ndarray] = field(default_factory=list)
-    """display frames since the last snapshot, oldest first (Atari: 4 per agent step)"""
-    q_values: np.ndarray | None = None
-    action: int = 0
-    greedy_action: int = 0
-    explored: bool = False
-    value: float | None = None
-    """V(s) of a dueling network"""
-    epsilon: float = 0.0
-    epsilon_schedule: tuple[float, float, int] = (1.0, 0.05, 1)
-    """(start, end, decay steps) of the linear schedule"""
-    epsilon_override: bool = False
-    controller: str = "agent"
-    """who plays the showcase: "agent" or "human\""""
-    score: float = 0.0
-    """return of the showcase episode so far"""
-    steps: int = 0
-    episodes: int = 0
-    updates: int = 0
-    recent_returns: list[float] = field(default_factory=list)
-    loss: float | None = None
-    mean_q: float | None = None
-    steps_per_second: float = 0.0
-    paused: bool = False
-    fast: bool = False
-    checkpoint: str | None = None
-    labels: list[str] = field(default_factory=list)
-    board_q: np.ndarray | None = None
-    """Q-values drawn on the board: (n_cells, n_actions) for a grid world, (n_squares,) for a board game"""
-    board_mask: np.ndarray | None = None
-    """which squares of board_q are legal moves"""
-    error: str | None = None
-    traceback: str | None = None
-
-
-@dataclass(frozen=True)
-class SessionConfig:
-    """What the worker runs."""
-
-    game_id: str
-    run_dir: str
-    resume: bool = False
-    """continue from run_dir's latest checkpoint"""
-    train_overrides: dict[str, Any] = field(default_factory=dict)
-    """settings over the game's preset, as ``main.py train --set`` takes them"""
-    threads: int = 1
-    """torch threads: one, beside the UI on two cores"""
-    checkpoint: str | None = None
-    """start from these weights (and their step count) instead of a new network"""
-    metrics_max_bytes: int | None = None
-    """the most bytes each metrics CSV of the run may hold, its newest rows kept (None: no cap)"""
-
-
-@dataclass(frozen=True)
-class RestartPolicy:
-    """When the UI restarts a worker that crashed, or that stopped answering."""
-
-    max_restarts: int | None = 3
-    """failures in a row before the UI stops trying and asks the person (None: it never gives up)"""
-    delay_s: float = 2.0
-    """seconds a failure stays on screen before the first restart"""
-    backoff: float = 1.0
-    """each further failure in a row multiplies the delay by this"""
-    max_delay_s: float = 60.0
-    """the delay never grows past this"""
-    hang_s: float | None = None
-    """a live worker silent this many wall-clock seconds counts as hung and is restarted (None: never)"""
-
-    def delay(self, failures: int) -> float:
-        """Seconds to wait before restarting after ``failures`` failures in a row."""
-        return min(self.max_delay_s, self.delay_s * self.backoff ** max(0, failures - 1))
-
-    def gives_up(self, failures: int) -> bool:
-        return self.max_restarts is not None and failures >= self.max_restarts
 
 
 # ---------------------------------------------------------------------- the worker's side

@@ -1,8 +1,8 @@
-"""The name a visitor gives the leaderboard: the editing alone (game.ui.scenes.name_entry draws it)."""
+"""The name a visitor gives the leaderboard: the editing alone (game.ui.scenes.kiosk.name_entry draws it)."""
 
 from __future__ import annotations
 
-from game.leaderboard import MAX_NAME_CHARS, NAME_PUNCTUATION
+from game.modes.kiosk.leaderboard import MAX_NAME_CHARS, NAME_PUNCTUATION
 
 GAMEPAD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -.!"  # what the d-pad cycles through
 

@@ -17,9 +17,10 @@ from typing import Protocol
 import pygame
 
 from game.catalog import find_game
-from game.kiosk import KIOSK_METRICS_MAX_BYTES, Kiosk, KioskConfig
-from game.players import Player, Stage, load_player, stages
-from game.session import RestartPolicy, SessionConfig, Worker
+from game.modes.kiosk.booth import KIOSK_METRICS_MAX_BYTES, Kiosk, KioskConfig
+from game.modes.players import Player, Stage, load_player, stages
+from game.modes.protocol import RestartPolicy, SessionConfig
+from game.modes.session import Worker
 from game.ui.scenes.arena import ArenaScene
 
 KIOSK_RACE_SECONDS = 90.0  # a race at the booth ends after this much game time, seconds

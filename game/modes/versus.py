@@ -2,7 +2,7 @@
 
 One small class per kind of game, all behind the :class:`Match` interface that the versus scene
 drives: home-made Pong (the agent holds the right paddle it was trained on, the person the left
-one), Atari Pong and Boxing (two joysticks on one emulator, through :mod:`game.atari_duel`), and
+one), Atari Pong and Boxing (two joysticks on one emulator, through :mod:`game.atari.duel`), and
 Tic-Tac-Toe (the self-play Q-table, sides alternating each game). Real-time matches advance one
 tick at a time with the action the person holds; turn-based ones one move at a time.
 """
@@ -18,7 +18,7 @@ from agents.acting import Act
 from game.arcade.common import KeyCombo
 from game.catalog import GameSpec
 from game.errors import UserError
-from game.players import Player
+from game.modes.players import Player
 
 VERSUS_GAMES = ("pong", "ALE/Pong-v5", "ALE/Boxing-v5", "tictactoe")
 """The games a person can play against an agent, as ``main.py versus`` takes them."""
@@ -234,8 +234,8 @@ class AtariMatch(Match):
     def __init__(
         self, spec: GameSpec, player: Player, points_to_win: int | None = None, seed: int | None = None
     ):
-        from game.atari import RAW_FPS
-        from game.atari_duel import AtariDuel
+        from game.atari.duel import AtariDuel
+        from game.atari.env import RAW_FPS
 
         self.duel = AtariDuel(spec.id, seed=None)
         super().__init__(

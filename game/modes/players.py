@@ -20,7 +20,7 @@ import numpy as np
 from agents.acting import Act
 from game.catalog import GameSpec
 from game.errors import UserError
-from game.shipped import shipped_agents
+from game.modes.runs import check_checkpoint, load_shipped_agent, shipped_agents
 
 UNTRAINED = "untrained"  # the name of the random player used when no agent exists yet
 STAGE_ORDER = ("beginner", "intermediate", "expert")  # easiest first, as menus list them
@@ -63,8 +63,6 @@ class NetworkPlayer:
 
     def __init__(self, path: str | Path, name: str, epsilon: float = 0.0, seed: int | None = None):
         import torch
-
-        from game.shipped import load_shipped_agent
 
         torch.set_num_threads(1)  # beside the UI: one thread (two make both collapse)
         self.agent, self.metadata = load_shipped_agent(path)
@@ -134,8 +132,6 @@ def load_player(
         UserError: an unknown stage (the known ones named) or a checkpoint of another game.
     """
     if checkpoint is not None:
-        from game.ui.arcade import check_checkpoint
-
         check_checkpoint(spec, checkpoint)
         return NetworkPlayer(checkpoint, Path(checkpoint).name, epsilon, seed)
     available = stages(spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pygame
 
-from game.ui.controls import STICK_DEADZONE, KeyMap, key_name
+from game.ui.controls import PAD_BACK, PAD_START, STICK_DEADZONE, KeyMap, key_name
 
 MODIFIER_KEYS = frozenset(  # pressed alone they are an operator reaching for a hotkey, not a visitor
     (pygame.K_LCTRL, pygame.K_RCTRL, pygame.K_LSHIFT, pygame.K_RSHIFT, pygame.K_LALT, pygame.K_RALT)
@@ -18,7 +18,7 @@ TAKEOVER_EVENTS = (  # what a visitor who took over may send the arena: keys and
     pygame.JOYHATMOTION,
     pygame.JOYAXISMOTION,
 )
-PAD_COMMANDS = (6, 7)  # BACK / START: the arena's own commands, not a visitor's
+PAD_COMMANDS = (PAD_BACK, PAD_START)  # the arena's own commands, not a visitor's
 
 
 def is_operator(event: pygame.event.Event) -> bool:

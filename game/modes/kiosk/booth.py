@@ -9,11 +9,11 @@ The booth loops through four phases, each timed in seconds of ``update(dt)``:
   when the time runs out ends there, with the scores as they stand (as a race's own time limit
   ends it), and counts as a finished game; one left by an idle visitor does not.
 - **name**: a visitor who finished at least one game types a name for the leaderboard (keyboard,
-  or gamepad only: :class:`game.name_entry.NameEntry`). Only a confirmed name is stored: a visitor
+  or gamepad only: :class:`game.modes.kiosk.name_entry.NameEntry`). Only a confirmed name is stored: a visitor
   who walks away from this screen leaves nothing behind.
 - **board**: the top ten, the visitor's row highlighted, for ``board_seconds``; then attract again.
 
-:class:`Kiosk` is the pure state machine; ``game.ui.scenes.kiosk.KioskScene`` feeds it events and
+:class:`Kiosk` is the pure state machine; ``game.ui.scenes.kiosk.scene.KioskScene`` feeds it events and
 draws it. Nothing here imports pygame or torch.
 """
 
@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from game.errors import UserError
-from game.leaderboard import Leaderboard
+from game.modes.kiosk.leaderboard import Leaderboard
+from game.modes.runs import RUNS_DIR, game_slug
 
 Phase = Literal["attract", "visit", "name", "board"]
 ATTRACT, VISIT, NAME, BOARD = "attract", "visit", "name", "board"
@@ -64,7 +65,7 @@ class KioskConfig:
     """attract: seconds per game"""
     board_seconds: float = BOARD_SECONDS
     """seconds the top ten stay on screen after a name"""
-    runs_dir: str = "runs"
+    runs_dir: str = str(RUNS_DIR)
     """parent of the attract learners' run directories (``kiosk-GAME-STAGE``)"""
 
     def __post_init__(self) -> None:
@@ -118,23 +119,15 @@ class KioskConfig:
             UserError: a forced --join that the game does not have.
         """
         from game.catalog import find_game
-        from game.race import check_race
-        from game.versus import check_versus
+        from game.modes.matches import MATCH_CHECKS, match_kind
 
         spec = find_game(game_id)
         if self.join == "takeover":
             return "takeover"
-        checks = {"versus": check_versus, "race": check_race}
-        if self.join in checks:
-            checks[self.join](spec)  # raises the game's own one-sentence refusal
+        if self.join in MATCH_CHECKS:
+            MATCH_CHECKS[self.join](spec)  # raises the game's own one-sentence refusal
             return self.join
-        for mode, check in checks.items():
-            try:
-                check(spec)
-            except UserError:
-                continue
-            return mode
-        return "takeover"
+        return match_kind(spec) or "takeover"
 
     def points_to_win(self, game_id: str) -> int | None:
         """Points that end a versus game at the booth (Atari Pong's own 21 take too long); None: the
@@ -143,8 +136,7 @@ class KioskConfig:
 
     def run_dir(self, game_id: str, stage: str | None) -> Path:
         """Where the attract learner of ``game_id`` starting from ``stage`` keeps its checkpoints."""
-        slug = game_id.replace("ALE/", "").replace("/", "-").lower()
-        return Path(self.runs_dir) / f"kiosk-{slug}-{stage or 'new'}"
+        return Path(self.runs_dir) / f"kiosk-{game_slug(game_id)}-{stage or 'new'}"
 
     @staticmethod
     def train_overrides() -> dict[str, Any]:

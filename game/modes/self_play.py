@@ -1,7 +1,8 @@
 """``main.py train GAME --self-play``: a Q-table learns a two-player turn-based game against itself.
 
-The table (agents.selfplay) plays both sides; the run directory gets ``qtable.npz`` and a line of
-results against a perfect player from either side and against the game's built-in opponent.
+The table (agents.selfplay) plays both sides for ``--games`` games; the run directory gets
+``qtable.npz``, and the last line printed gives its greedy play's wins, draws and losses against the
+game's built-in opponent at full skill.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def train_by_self_play(spec: GameSpec, games: int | None, run_dir: Path, seed: i
         )
     games = games or DEFAULT_GAMES
     if games <= 0:
-        raise UserError(f"--steps counts self-play games here and must be positive, not {games}.")
+        raise UserError(f"--games must be a positive number of self-play games, not {games}.")
     run_dir.mkdir(parents=True, exist_ok=True)
     print(f"Self-play: {spec.title} ({spec.id}), {games:,} games -> {run_dir}", flush=True)
     started = time.monotonic()

@@ -1,71 +1,27 @@
 """How the arcade's screens lead to one another: menu -> arena (watch it learn), play (alone), or a
 match against a trained agent (versus or race).
 
-Each game's arena agent lives in its own run directory (``runs/arena-GAME``), so coming back to
-a game continues the agent where it was, across restarts of the program.
+Each game's arena agent lives in its own run directory (``game.modes.runs.arena_run_dir``), so
+coming back to a game continues the agent where it was, across restarts of the program.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from game.catalog import GameSpec
 from game.errors import UserError
-from game.session import SessionConfig, Worker
-from game.shipped import shipped_agents
+from game.modes.matches import match_kind
+from game.modes.protocol import SessionConfig
+from game.modes.runs import arena_run_dir, check_checkpoint, saved_agents, shipped_agents
+from game.modes.session import Worker
 
-ARENA_RUNS = Path("runs")  # parent of the arena's run directories
 ARENA_AGENT = "arena"  # watch: continue the game's own arena agent (a new one the first time)
 NEW_AGENT = "new"  # watch: a new agent, the saved one kept aside
 
 
-def arena_run_dir(spec: GameSpec, runs: Path = ARENA_RUNS) -> Path:
-    """Where ``spec``'s own arena agent lives."""
-    slug = spec.id.replace("ALE/", "").replace("/", "-").lower()
-    return runs / f"arena-{slug}"
-
-
-def saved_agents(spec: GameSpec, runs: Path = ARENA_RUNS) -> list[Path]:
-    """The agents shipped for ``spec``'s game, then checkpoints of it found in run directories
-    (best.pt where there is one), newest first."""
-    shipped = [path for _, path in shipped_agents(spec.id)]
-    found = []
-    for config in runs.glob("*/config.json"):
-        try:
-            game_id = json.loads(config.read_text()).get("game_id")
-        except (OSError, ValueError):
-            continue
-        folder = config.parent / "checkpoints"
-        checkpoint = next(
-            (folder / name for name in ("best.pt", "latest.pt") if (folder / name).is_file()), None
-        )
-        if game_id == spec.id and checkpoint is not None and config.parent != arena_run_dir(spec, runs):
-            found.append(checkpoint)
-    return shipped + sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
-
-
-def check_checkpoint(spec: GameSpec, path: str) -> None:
-    """Raise UserError (one sentence) unless ``path`` is a checkpoint this game can load."""
-    from agents.checkpoint import CheckpointError, load_checkpoint
-
-    env = spec.make_env("train")
-    try:
-        expected = {
-            "game_id": spec.id,
-            "observation_shape": list(env.observation_space.shape or ()),
-            "n_actions": int(env.action_space.n),
-        }
-    finally:
-        env.close()
-    try:
-        load_checkpoint(path, expected)
-    except CheckpointError as error:
-        raise UserError(str(error)) from error
-
-
-class Arcade:
+class Navigator:
     """Builds the scenes and wires their exits: the arena and play both lead back to the menu."""
 
     def __init__(self, app):
@@ -136,8 +92,7 @@ class Arcade:
     def start_match(self, spec: GameSpec, stage: str | None) -> None:
         """Versus in two-player games, a race in one-player ones, against ``stage`` (a shipped stage's
         name or a trained checkpoint's path; None: the most trained shipped agent)."""
-        from game.players import load_player
-        from game.ui.scenes.menu import match_kind
+        from game.modes.players import load_player
 
         try:
             if stage is not None and stage.endswith(".pt"):

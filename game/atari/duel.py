@@ -20,7 +20,7 @@ screen matches the one-player screen pixel for pixel (layout, palette, score dig
 clock) except where the opponent is; only the very first frame of a one-player game differs
 more (Pong's palette, Boxing's clock), and no observation is made of it after a no-op start.
 Both emulators turn the palette into the same greyscale, and the planes are made by
-`game.atari`'s own functions.
+`game.atari.env`'s own functions.
 
 ## Game variant
 
@@ -59,7 +59,7 @@ from pathlib import Path
 import ale_py
 import numpy as np
 
-from game.atari import KEY_OVERRIDES, AtariSettings, area_weights, keys_to_action, pool_and_shrink
+from game.atari.env import KEY_OVERRIDES, AtariSettings, area_weights, keys_to_action, pool_and_shrink
 
 ROM_DIR = Path(ale_py.__file__).parent / "roms"  # the ROMs ale-py ships
 SERVE_AFTER_FRAMES = 60  # raw frames without a ball in play before both sides press FIRE
