@@ -12,6 +12,7 @@ from game.ui.controls import ControlHolder
 from game.ui.navigator import Navigator
 from game.ui.scenes.arena import ArenaScene
 from game.ui.widgets.slider import EpsilonSlider
+from tests.screen import open_app, post_key
 
 WAIT_S = 90  # a spawned worker imports torch and gymnasium first
 
@@ -32,10 +33,7 @@ def test_takeover_state_machine():
 
 @pytest.fixture
 def app():
-    window = App(size=(1280, 800))
-    window.open()
-    yield window
-    window.close()
+    yield from open_app()
 
 
 def frames_until(app: App, scene: ArenaScene, predicate, timeout: float = WAIT_S) -> None:
@@ -48,10 +46,6 @@ def frames_until(app: App, scene: ArenaScene, predicate, timeout: float = WAIT_S
             return
         time.sleep(1 / 120)
     raise AssertionError("the arena did not get there in time")
-
-
-def key(kind: int, code: int) -> None:
-    pygame.event.post(pygame.event.Event(kind, key=code, mod=0, unicode="", scancode=0))
 
 
 @pytest.mark.slow
@@ -67,11 +61,11 @@ def test_arena_watches_takes_over_hands_back_and_restarts_a_dead_worker(app, tmp
         assert pixels.std() > 10
         assert scene.snapshot.labels == ["NOOP", "LEFT", "RIGHT"]
 
-        key(pygame.KEYDOWN, pygame.K_LEFT)  # a game key: the person has the controls from the next frame
+        post_key(pygame.K_LEFT)  # a game key: the person has the controls from the next frame
         app.step(1 / 60)
         assert scene.takeover.human
         frames_until(app, scene, lambda: scene.snapshot.controller == "human" and scene.snapshot.action == 1)
-        key(pygame.KEYUP, pygame.K_LEFT)
+        post_key(pygame.K_LEFT, down=False)
         frames_until(app, scene, lambda: not scene.takeover.human, timeout=5)
         frames_until(app, scene, lambda: scene.snapshot.controller == "agent")
 
@@ -182,7 +176,7 @@ def test_a_worker_that_keeps_failing_is_restarted_three_times_then_the_person_de
         app.step(1 / 60)
     assert worker.starts == 3, "the first start and two restarts, then it stops trying"
     assert scene.error is not None and scene.failures == 3
-    key(pygame.KEYDOWN, pygame.K_RETURN)
+    post_key(pygame.K_RETURN)
     app.step(1 / 60)
     assert worker.starts == 4, "ENTER tries again"
     scene.close()

@@ -6,36 +6,14 @@ import pytest
 
 from game.arcade import ARCADE_GAMES
 from game.catalog import find_game
-from game.ui.app import App
 from game.ui.scenes.menu import MenuScene
 from game.ui.scenes.play import PlayScene
+from tests.screen import is_picture, open_app, post_key, run
 
 
 @pytest.fixture
 def app():
-    window = App(size=(800, 600))
-    window.open()
-    yield window
-    window.close()
-
-
-def press(key: int) -> None:
-    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
-
-
-def release(key: int) -> None:
-    pygame.event.post(pygame.event.Event(pygame.KEYUP, key=key, mod=0, unicode="", scancode=0))
-
-
-def run(app: App, scene, frames: int, dt: float = 1 / 60) -> None:
-    app.scene = scene
-    for _ in range(frames):
-        app.step(dt)
-
-
-def is_picture(surface: pygame.Surface) -> bool:
-    pixels = pygame.surfarray.array3d(surface)
-    return pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 20
+    yield from open_app((800, 600))
 
 
 def basket(scene: PlayScene) -> int:
@@ -46,23 +24,23 @@ def basket(scene: PlayScene) -> int:
 def test_held_arrow_keys_move_the_basket(app):
     scene = PlayScene(app, find_game("catch"), seed=3)
     start = basket(scene)  # basket column, 0..4
-    press(pygame.K_RIGHT)
+    post_key(pygame.K_RIGHT)
     run(app, scene, 2, dt=0.1)  # Catch steps ten times a second: one step per 0.1 s frame
     assert basket(scene) == min(4, start + 2)
-    release(pygame.K_RIGHT)
-    press(pygame.K_LEFT)
+    post_key(pygame.K_RIGHT, down=False)
+    post_key(pygame.K_LEFT)
     run(app, scene, 3, dt=0.1)
     assert basket(scene) == max(0, min(4, start + 2) - 3)
-    release(pygame.K_LEFT)
+    post_key(pygame.K_LEFT, down=False)
     assert is_picture(app.surface)
 
 
 def test_wasd_and_gamepad_hat_move_too(app):
     scene = PlayScene(app, find_game("catch"), seed=3)
     start = basket(scene)
-    press(pygame.K_a)
+    post_key(pygame.K_a)
     run(app, scene, 1, dt=0.1)
-    release(pygame.K_a)
+    post_key(pygame.K_a, down=False)
     assert basket(scene) == max(0, start - 1)
     before = basket(scene)
     pygame.event.post(pygame.event.Event(pygame.JOYHATMOTION, joy=0, instance_id=0, hat=0, value=(1, 0)))
@@ -75,11 +53,11 @@ def test_pause_freezes_and_restart_resets(app):
     run(app, scene, 10)
     steps = scene.steps
     assert steps > 0
-    press(pygame.K_p)
+    post_key(pygame.K_p)
     run(app, scene, 30)
     assert scene.steps == steps and scene.paused
-    press(pygame.K_p)
-    press(pygame.K_r)
+    post_key(pygame.K_p)
+    post_key(pygame.K_r)
     run(app, scene, 1)
     assert scene.steps <= 1
 
@@ -90,7 +68,7 @@ def test_tictactoe_waits_for_the_player_then_takes_a_numbered_square(app):
     assert scene.steps == 0, "a turn-based game waits"
     mask = np.asarray(scene.info["action_mask"])
     cell = int(np.flatnonzero(mask)[0])
-    press(pygame.K_1 + cell)
+    post_key(pygame.K_1 + cell)
     run(app, scene, 1)
     assert scene.steps == 1
     assert scene.obs[cell] == 1.0, "the person's mark is in the square they chose"
@@ -99,12 +77,12 @@ def test_tictactoe_waits_for_the_player_then_takes_a_numbered_square(app):
 def test_tictactoe_arrows_move_the_highlight_and_space_places(app):
     scene = PlayScene(app, find_game("tictactoe"), seed=0)
     scene.cursor = 0
-    press(pygame.K_RIGHT)
-    press(pygame.K_DOWN)
+    post_key(pygame.K_RIGHT)
+    post_key(pygame.K_DOWN)
     run(app, scene, 1)
     assert scene.cursor == 4
     assert np.asarray(scene.info["action_mask"])[4], "the person moves first: the board is empty"
-    press(pygame.K_SPACE)
+    post_key(pygame.K_SPACE)
     run(app, scene, 1)
     assert scene.steps == 1 and scene.obs[4] == 1.0, "SPACE placed the person's mark under the highlight"
 
@@ -112,7 +90,7 @@ def test_tictactoe_arrows_move_the_highlight_and_space_places(app):
 def test_escape_leaves(app):
     scene = PlayScene(app, find_game("snake"), seed=0)
     app.running = True
-    press(pygame.K_ESCAPE)
+    post_key(pygame.K_ESCAPE)
     run(app, scene, 1)
     assert not app.running
 
@@ -120,9 +98,9 @@ def test_escape_leaves(app):
 @pytest.mark.parametrize("game_id", [*sorted(ARCADE_GAMES), "ALE/Pong-v5", "CartPole-v1"])
 def test_every_game_draws_in_the_window(app, game_id):
     scene = PlayScene(app, find_game(game_id), seed=1)
-    press(pygame.K_UP)
+    post_key(pygame.K_UP)
     run(app, scene, 20)
-    release(pygame.K_UP)
+    post_key(pygame.K_UP, down=False)
     assert is_picture(app.surface)
     scene.close()
 
@@ -140,11 +118,11 @@ def test_menu_draws_and_enter_opens_the_chosen_game(app):
     run(app, menu, 20, dt=0.05)  # long enough for the preview to be made
     assert menu.spec.id in menu.previews
     assert is_picture(app.surface)
-    press(pygame.K_DOWN)
-    press(pygame.K_RETURN)
+    post_key(pygame.K_DOWN)
+    post_key(pygame.K_RETURN)
     run(app, menu, 1)
     assert isinstance(app.scene, PlayScene) and app.scene.spec.id == "snake"
-    press(pygame.K_ESCAPE)
+    post_key(pygame.K_ESCAPE)
     run(app, app.scene, 1)
     assert app.scene is menu
 
@@ -158,14 +136,14 @@ def test_menu_l_chooses_which_agent_enter_watches(app, tmp_path):
         find_agents=lambda spec: [saved] if spec.id == "catch" else [],
     )
     app.scene = menu
-    press(pygame.K_RETURN)
+    post_key(pygame.K_RETURN)
     run(app, menu, 1)
     for _ in range(2):
-        press(pygame.K_l)
-    press(pygame.K_RETURN)
+        post_key(pygame.K_l)
+    post_key(pygame.K_RETURN)
     run(app, menu, 1)
-    press(pygame.K_l)
-    press(pygame.K_RETURN)
+    post_key(pygame.K_l)
+    post_key(pygame.K_RETURN)
     run(app, menu, 1)
     assert watched == [("catch", "arena"), ("catch", str(saved)), ("catch", "arena")]
 
@@ -174,14 +152,14 @@ def test_menu_v_plays_against_the_chosen_stage_and_d_changes_it(app):
     matches = []
     menu = MenuScene(app, on_match=lambda spec, stage: matches.append((spec.id, stage)))
     app.scene = menu
-    press(pygame.K_v)  # Catch: one player, so a race against its most trained agent
+    post_key(pygame.K_v)  # Catch: one player, so a race against its most trained agent
     run(app, menu, 1)
-    press(pygame.K_d)  # the stages wrap around: the easiest after the most trained
-    press(pygame.K_v)
+    post_key(pygame.K_d)  # the stages wrap around: the easiest after the most trained
+    post_key(pygame.K_v)
     run(app, menu, 1)
     for _ in range(3):
-        press(pygame.K_DOWN)
-    press(pygame.K_v)  # Pong: versus
+        post_key(pygame.K_DOWN)
+    post_key(pygame.K_v)  # Pong: versus
     run(app, menu, 1)
     assert matches == [("catch", "expert"), ("catch", "beginner"), ("pong", "expert")]
     assert menu._match_kind() == "versus"
@@ -197,7 +175,7 @@ def test_menu_d_also_offers_trained_runs_checkpoints(app, tmp_path):
     )
     app.scene = menu
     for _ in range(3):
-        press(pygame.K_v)
-        press(pygame.K_d)
+        post_key(pygame.K_v)
+        post_key(pygame.K_d)
     run(app, menu, 1)
     assert matches == ["expert", str(saved), "beginner"]

@@ -12,10 +12,8 @@ from game.catalog import find_game
 from game.errors import UserError
 from game.modes.players import RandomPlayer, load_player
 from game.modes.race import Race, check_race
-from game.ui.app import App
 from game.ui.scenes.race import RaceScene
-
-SCREEN = (1280, 800)
+from tests.screen import is_picture, open_app, post_key, run
 
 
 class FixedPlayer:
@@ -221,26 +219,7 @@ def test_check_race_refuses_two_player_games_in_one_sentence():
 
 @pytest.fixture
 def app():
-    window = App(size=SCREEN)
-    window.open()
-    yield window
-    window.close()
-
-
-def post_key(key: int, down: bool = True) -> None:
-    kind = pygame.KEYDOWN if down else pygame.KEYUP
-    pygame.event.post(pygame.event.Event(kind, key=key, mod=0, unicode="", scancode=0))
-
-
-def run(app: App, scene: RaceScene, frames: int, dt: float = 1 / 60) -> None:
-    app.scene = scene
-    for _ in range(frames):
-        app.step(dt)
-
-
-def is_picture(surface: pygame.Surface) -> bool:
-    pixels = pygame.surfarray.array3d(surface)
-    return pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 20
+    yield from open_app()
 
 
 def test_catch_scene_races_the_shipped_agent(app, tmp_path):

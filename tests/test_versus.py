@@ -14,10 +14,8 @@ from game.catalog import find_game
 from game.errors import UserError
 from game.modes.players import TablePlayer, load_player
 from game.modes.versus import AGENT, PERSON, VERSUS_GAMES, AtariMatch, TicTacToeMatch, check_versus
-from game.ui.app import App
 from game.ui.scenes.versus import NEXT_GAME_DELAY_S, THINK_SECONDS, VersusScene
-
-FRAME_S = 1 / 60
+from tests.screen import FRAME_S, is_picture, open_app, post_key, run
 
 
 class Scripted:
@@ -37,25 +35,7 @@ class Scripted:
 
 @pytest.fixture
 def app():
-    window = App(size=(1280, 800))
-    window.open()
-    yield window
-    window.close()
-
-
-def key(kind: int, code: int) -> None:
-    pygame.event.post(pygame.event.Event(kind, key=code, mod=0, unicode="", scancode=0))
-
-
-def run(app: App, scene, frames: int, dt: float = FRAME_S) -> None:
-    app.scene = scene
-    for _ in range(frames):
-        app.step(dt)
-
-
-def is_picture(surface: pygame.Surface) -> bool:
-    pixels = pygame.surfarray.array3d(surface)
-    return pixels.std() > 10 and len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 20
+    yield from open_app()
 
 
 def track_ball(obs: np.ndarray) -> int:
@@ -85,12 +65,12 @@ def test_pong_person_keys_move_the_left_paddle_and_the_agent_the_right(app):
     scene = VersusScene(app, find_game("pong"), agent, seed=0)
     env = scene.match.env
     left, right = env.paddle_y["left"], env.paddle_y["right"]
-    key(pygame.KEYDOWN, pygame.K_UP)
+    post_key(pygame.K_UP)
     run(app, scene, 5)
     assert env.paddle_y["left"] == left - 5 * 3.0, "the person's UP moved the left paddle up"
     assert env.paddle_y["right"] == right + 5 * 3.0, "the agent's DOWN moved the right paddle down"
-    key(pygame.KEYUP, pygame.K_UP)
-    key(pygame.KEYDOWN, pygame.K_s)  # the UI's alias for DOWN
+    post_key(pygame.K_UP, down=False)
+    post_key(pygame.K_s)  # the UI's alias for DOWN
     run(app, scene, 1)
     seen_from_the_right = env.observation_for("right")
     run(app, scene, 1)
@@ -132,9 +112,9 @@ def test_pong_scoreboard_counts_the_game_for_its_winner(app, winner):
         )
         if want != held:
             if held is not None:
-                key(pygame.KEYUP, held)
+                post_key(held, down=False)
             if want is not None:
-                key(pygame.KEYDOWN, want)
+                post_key(want)
             held = want
         app.step(FRAME_S)
         if scene.over:
@@ -156,11 +136,11 @@ def test_after_a_game_space_waits_for_the_delay_then_starts_the_next(app):
     scene.update(0)
     while not scene.over:
         scene.update(FRAME_S)
-    key(pygame.KEYDOWN, pygame.K_SPACE)
+    post_key(pygame.K_SPACE)
     run(app, scene, 2)
     assert scene.over, "a key held from the game does not skip the result"
     run(app, scene, round(NEXT_GAME_DELAY_S / FRAME_S))
-    key(pygame.KEYDOWN, pygame.K_SPACE)
+    post_key(pygame.K_SPACE)
     run(app, scene, 1)
     assert not scene.over and scene.match.points == (0, 0) and scene.games == 1
 
@@ -169,19 +149,19 @@ def test_pause_freezes_restart_starts_the_game_again_and_escape_leaves(app):
     scene = VersusScene(app, find_game("pong"), Scripted(3, action=UP), seed=0)
     run(app, scene, 40)
     steps = scene.match.env.steps
-    key(pygame.KEYDOWN, pygame.K_p)
+    post_key(pygame.K_p)
     run(app, scene, 30)
     assert scene.paused and scene.match.env.steps == steps
-    key(pygame.KEYDOWN, pygame.K_r)
+    post_key(pygame.K_r)
     run(app, scene, 1)
     assert not scene.paused and scene.match.env.steps <= 1 and scene.games == 0
     app.running = True
-    key(pygame.KEYDOWN, pygame.K_ESCAPE)
+    post_key(pygame.K_ESCAPE)
     run(app, scene, 1)
     assert not app.running
     left = []
     scene = VersusScene(app, find_game("pong"), Scripted(3), on_exit=lambda: left.append(True), seed=0)
-    key(pygame.KEYDOWN, pygame.K_ESCAPE)
+    post_key(pygame.K_ESCAPE)
     run(app, scene, 1)
     assert left == [True]
 
@@ -191,7 +171,7 @@ def test_kiosk_keeps_the_person_in_and_notes_their_input(app):
     assert scene.match.env.points_to_win == 2
     app.running = True
     before = scene.last_input
-    key(pygame.KEYDOWN, pygame.K_ESCAPE)
+    post_key(pygame.K_ESCAPE)
     run(app, scene, 1)
     assert app.running, "ESC does nothing in a kiosk"
     assert scene.last_input > before
@@ -204,7 +184,7 @@ def test_kiosk_keeps_the_person_in_and_notes_their_input(app):
 
 def test_pong_draws(app, tmp_path):
     scene = VersusScene(app, find_game("pong"), load_player(find_game("pong")), seed=1)
-    key(pygame.KEYDOWN, pygame.K_w)
+    post_key(pygame.K_w)
     run(app, scene, 300)
     assert is_picture(app.surface)
     assert scene.qbars.updates >= 300
@@ -228,7 +208,7 @@ def test_tictactoe_person_places_by_key_and_click_and_the_agent_replies_after_th
     scene = VersusScene(app, find_game("tictactoe"), player, seed=0)
     env = scene.match.env
     assert scene.match.person_mark == "X" and not env.board.any(), "the person moves first in game one"
-    key(pygame.KEYDOWN, pygame.K_5)
+    post_key(pygame.K_5)
     run(app, scene, 1)
     assert env.board[4] == X_MARK, "key 5 placed the person's X in the centre"
     assert scene.thinking, "the agent's values are on show first"
@@ -251,17 +231,17 @@ def test_tictactoe_person_places_by_key_and_click_and_the_agent_replies_after_th
     assert env.board[free] == X_MARK, "a click placed the person's X where it landed"
     run(app, scene, round(THINK_SECONDS / FRAME_S) + 2)
     assert env.result is None
-    key(pygame.KEYDOWN, pygame.K_SPACE)
+    post_key(pygame.K_SPACE)
     run(app, scene, 1)
     assert np.sum(env.board == X_MARK) == 2, "a first SPACE only shows the highlight"
     scene.cursor = 0
     target = int(np.flatnonzero(env.board == 0)[-1])
     row, col = divmod(target, 3)
     for _ in range(row):
-        key(pygame.KEYDOWN, pygame.K_DOWN)
+        post_key(pygame.K_DOWN)
     for _ in range(col):
-        key(pygame.KEYDOWN, pygame.K_d)  # WASD stands in for the arrows
-    key(pygame.KEYDOWN, pygame.K_SPACE)
+        post_key(pygame.K_d)  # WASD stands in for the arrows
+    post_key(pygame.K_SPACE)
     run(app, scene, 1)
     assert scene.cursor == target and env.board[target] == X_MARK, "arrows and SPACE placed it"
 
@@ -303,7 +283,7 @@ def test_tictactoe_scoreboard_counts_the_agents_win(app):
 
 def test_tictactoe_draws_the_agent_thinking(app, tmp_path):
     scene = VersusScene(app, find_game("tictactoe"), load_player(find_game("tictactoe")), seed=0)
-    key(pygame.KEYDOWN, pygame.K_3)
+    post_key(pygame.K_3)
     run(app, scene, 20)
     assert scene.thinking and is_picture(app.surface)
     pygame.image.save(app.surface, str(tmp_path / "versus_tictactoe_thinking.png"))
@@ -362,7 +342,7 @@ def test_atari_person_and_agent_actions_reach_their_own_joysticks(app, fake_duel
     agent = Scripted(4, policy=lambda obs: 3 if obs[0, 0, 0] % 8 == 0 else 1)
     scene = VersusScene(app, find_game("ALE/Pong-v5"), agent, seed=0, points_to_win=3)
     duel = scene.match.duel
-    key(pygame.KEYDOWN, pygame.K_UP)
+    post_key(pygame.K_UP)
     run(app, scene, 12)
     assert [person for person, _ in duel.sent] == [2] * 12, "the person's UP on every raw frame"
     assert len(agent.seen) == 3, "the agent decides every 4th frame"
@@ -410,7 +390,7 @@ def test_atari_pong_person_holds_the_left_paddle_and_the_agent_the_right(app):
     agent = Scripted(6, action=up)
     scene = VersusScene(app, spec, agent, seed=0)
     start = paddle_middle(scene.frame, LEFT_PADDLE), paddle_middle(scene.frame, RIGHT_PADDLE)
-    key(pygame.KEYDOWN, pygame.K_DOWN)
+    post_key(pygame.K_DOWN)
     run(app, scene, 40)
     assert paddle_middle(scene.frame, LEFT_PADDLE) > start[0] + 20, (
         "the person's DOWN moved the left paddle down"
@@ -442,7 +422,7 @@ def test_atari_pong_scoreboard_counts_the_first_point_for_its_winner():
 def test_atari_versus_draws(app, game_id, tmp_path):
     spec = find_game(game_id)
     scene = VersusScene(app, spec, load_player(spec, seed=0), seed=1)
-    key(pygame.KEYDOWN, pygame.K_UP)
+    post_key(pygame.K_UP)
     run(app, scene, 300)
     assert is_picture(app.surface) and scene.qbars.updates == 75
     name = game_id.removeprefix("ALE/").removesuffix("-v5").lower()

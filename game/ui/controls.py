@@ -12,6 +12,8 @@ ESC) and who holds the showcase game's controls in the arena (:class:`ControlHol
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pygame
 
@@ -135,31 +137,21 @@ class HeldKeys:
         return False
 
 
+@dataclass
 class MatchKeys:
-    """The keys every game screen shares: P pauses and resumes, R restarts, ESC leaves.
+    """The keys every game screen shares: P pauses and resumes, R restarts, ESC leaves."""
 
-    Args:
-        app: the window; ESC without ``on_exit`` ends it (``app.quit()``).
-        restart: starts the game again from its start.
-        on_exit: what ESC does, such as going back to the menu (None: the app quits).
-        kiosk: ESC does nothing: a visitor stays until their time is up.
-        resume_on_restart: R also ends a pause (False: the restarted game waits, paused).
-    """
-
-    def __init__(
-        self,
-        app,
-        restart: Callable[[], None],
-        on_exit: Callable[[], None] | None = None,
-        kiosk: bool = False,
-        resume_on_restart: bool = True,
-    ):
-        self.app = app
-        self.restart = restart
-        self.on_exit = on_exit
-        self.kiosk = kiosk
-        self.resume_on_restart = resume_on_restart
-        self.paused = False
+    app: Any
+    """the window; ESC without ``on_exit`` ends it (``app.quit()``)"""
+    restart: Callable[[], None]
+    """starts the game again from its start"""
+    on_exit: Callable[[], None] | None = None
+    """what ESC does, such as going back to the menu (None: the app quits)"""
+    kiosk: bool = False
+    """ESC does nothing: a visitor stays until their time is up"""
+    resume_on_restart: bool = True
+    """R also ends a pause (False: the restarted game waits, paused)"""
+    paused: bool = False
 
     def handle_event(self, event: pygame.event.Event) -> bool:
         """Act on P, R or ESC; True when ``event`` pressed one of them (so it is no game input)."""
