@@ -189,6 +189,8 @@ BAD_INPUT = {
     "missing-config": (fixed("train", "catch", "--config", "missing.toml"), "missing.toml"),
     "toml-with-unknown-key": (toml_with_an_unknown_key, "'bogus'"),
     "zero-steps": (fixed("train", "catch", "--steps", "0"), "--steps"),
+    "games-without-self-play": (fixed("train", "catch", "--games", "100"), "--self-play"),
+    "zero-self-play-games": (fixed("train", "tictactoe", "--self-play", "--games", "0"), "--games"),
     "out-holds-a-run": (out_holds_a_run, "--resume RUN"),
     "no-game": (fixed("train"), "Name a game"),
 }

@@ -29,7 +29,7 @@ def train_by_self_play(spec: GameSpec, games: int | None, run_dir: Path, seed: i
         raise UserError(
             f"--self-play needs a two-player turn-based game such as tictactoe; '{spec.id}' is not one."
         )
-    games = games or DEFAULT_GAMES
+    games = DEFAULT_GAMES if games is None else games
     if games <= 0:
         raise UserError(f"--games must be a positive number of self-play games, not {games}.")
     run_dir.mkdir(parents=True, exist_ok=True)
