@@ -25,7 +25,19 @@ from agents.networks import ImageQNetwork, QParts, make_network
 from agents.replay import Batch, ReplayMemory, Transition, observation_layout
 from agents.schedules import ConstantSchedule, LinearSchedule, Schedule
 
-__all__ = ["DQNAgent", "DQNConfig", "bf16_is_fast", "make_agent", "make_optimizer", "resolve_device"]
+__all__ = [
+    "DQNAgent",
+    "DQNConfig",
+    "NonFiniteUpdateError",
+    "bf16_is_fast",
+    "make_agent",
+    "make_optimizer",
+    "resolve_device",
+]
+
+
+class NonFiniteUpdateError(ArithmeticError):
+    """An update met a non-finite loss, Q-value or gradient; it was not applied."""
 
 
 def resolve_device(device: str) -> torch.device:
@@ -168,7 +180,12 @@ class DQNAgent:
         return reward + discount * next_value
 
     def update(self) -> dict[str, float]:
-        """One gradient step on a sampled batch; returns loss, mean Q, TD error, gradient norm, ..."""
+        """One gradient step on a sampled batch; returns loss, mean Q, TD error, gradient norm, ...
+
+        Raises:
+            NonFiniteUpdateError: the loss, a Q-value or the gradient is NaN or infinite; neither the weights
+                nor the priorities were changed.
+        """
         config = self.config
         beta = self.beta(self.update_count)
         batch = self.replay.sample(config.batch_size, beta=beta)
@@ -196,6 +213,14 @@ class DQNAgent:
         loss.backward()
         max_norm = config.max_grad_norm if config.max_grad_norm > 0 else math.inf
         grad_norm = nn.utils.clip_grad_norm_(self.network.parameters(), max_norm)
+        # One check before the step: NaN or inf weights would never come back, and NaN priorities
+        # would break sampling for good.
+        health = torch.stack([loss.detach(), q_values.detach().sum(), grad_norm.detach().float()])
+        if not bool(torch.isfinite(health).all()):
+            loss_value, q_sum, norm = health.tolist()
+            raise NonFiniteUpdateError(
+                f"update {self.update_count + 1}: loss {loss_value}, Q sum {q_sum}, gradient norm {norm}"
+            )
         self.optimizer.step()
 
         abs_td = td_error.detach().abs()

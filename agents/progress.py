@@ -30,6 +30,12 @@ class ProgressBar:
         self.stream.write(("\r" if self.tty else "") + self.line(trainer) + ("" if self.tty else "\n"))
         self.stream.flush()
 
+    def note(self, message: str) -> None:
+        """A line of its own for ``message``, above the bar (which is redrawn at the next call)."""
+        self.stream.write(("\r\x1b[K" if self.tty else "") + message + "\n")
+        self.stream.flush()
+        self._last = 0.0
+
     def line(self, trainer) -> str:
         done = min(1.0, trainer.steps / max(1, self.total))
         filled = int(done * BAR_WIDTH)

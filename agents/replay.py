@@ -81,6 +81,17 @@ def observation_layout(obs_space: gym.Space) -> tuple[tuple[int, ...], np.dtype,
     return shape, np.dtype(np.float32), False
 
 
+def replay_nbytes(obs_space: gym.Space, capacity: int, demo_capacity: int = 0) -> int:
+    """The bytes a replay memory of ``capacity`` (and ``demo_capacity``) slots for ``obs_space``
+    allocates, as ``make_agent`` lays it out, computed without allocating anything."""
+    obs_shape, obs_dtype, stacked = observation_layout(obs_space)
+    return sum(
+        ReplayStore.nbytes(slots, obs_shape, obs_dtype, stacked)
+        for slots in (capacity, demo_capacity)
+        if slots
+    )
+
+
 class ReplayMemory:
     """Transitions from ``n_streams`` environments, sampled uniformly or by priority.
 

@@ -46,6 +46,7 @@ DEMO = 8  # the transition came from a person's play
 ORPHANED = 16  # a frame this slot's stack needs was overwritten: never sample it
 
 NO_SLOT = -1
+SLOT_ARRAY_BYTES = 4 + 4 + 1 + 4 + 4  # action int32, reward float32, flags uint8, prev and next int32
 
 
 class ArraySource(Protocol):
@@ -320,3 +321,12 @@ class ReplayStore:
         """Memory per slot: frame, per-slot arrays and the sum tree's share."""
         per_slot = sum(getattr(self, name).nbytes for name in self.ARRAYS) + self.tree.nodes.nbytes
         return per_slot / self.capacity
+
+    @staticmethod
+    def nbytes(capacity: int, obs_shape: tuple[int, ...], obs_dtype: np.dtype, frame_stack: bool) -> int:
+        """The bytes a store of these settings allocates for its slots, computed without allocating them."""
+        frame_shape = obs_shape[1:] if frame_stack else obs_shape
+        frame = int(np.prod(frame_shape, dtype=np.int64)) * np.dtype(obs_dtype).itemsize
+        per_slot = frame + SLOT_ARRAY_BYTES
+        tree_leaves = 1 << (capacity - 1).bit_length()  # as SumTree rounds up
+        return capacity * per_slot + 2 * tree_leaves * np.dtype(np.float64).itemsize

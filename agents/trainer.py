@@ -6,10 +6,18 @@ wants to pause, single-step or inspect learning calls ``step()`` itself.
 
 Step counts are *agent steps summed over the environments* (with Atari's frame skip of 4, one agent
 step is four frames).
+
+A long run meets faults that must not end it: a damaged latest.pt at start (the newest good numbered
+checkpoint loads instead), an update whose loss or Q-values go NaN or infinite (the last good weights
+come back), a write that fails on a full disk (the previous file stays). Each leaves one sentence in
+:attr:`Trainer.notices` (taken with :meth:`Trainer.take_notices`): the command line prints them,
+the arena shows them. Settings whose replay memory the machine cannot hold are refused before
+anything is allocated (:class:`agents.resources.NotEnoughMemoryError`).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -23,9 +31,11 @@ from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
+import torch
 
+from agents import resources
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from agents.dqn import DQNAgent, DQNConfig, make_agent
+from agents.dqn import DQNAgent, DQNConfig, NonFiniteUpdateError, make_agent
 from agents.metrics import MetricsLog
 from agents.replay import Transition
 from agents.schedules import LinearSchedule
@@ -35,6 +45,7 @@ RUN_FORMAT_VERSION = 1  # of config.json in a run directory
 LATEST = "latest.pt"  # the checkpoint a resume starts from
 BEST = "best.pt"  # the weights of the best evaluation so far
 REPLAY_FILE = "replay.replay.npz"
+MAX_BAD_UPDATES = 3  # non-finite updates since the last good state before learning stops for good
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,17 @@ class Trainer:
             if make_pool is not None
             else EnvPool(make_env, config.num_envs, config.seed)
         )
+        self.notices: list[str] = []
+        """sentences for the person about faults met and survived (see ``take_notices``)"""
+        try:  # before the replay memory is allocated: numpy would fail, or the kernel kill the run later
+            warning = resources.check_memory(
+                self.pool.observation_space, int(getattr(self.pool.action_space, "n", 1)), config.dqn
+            )
+        except resources.NotEnoughMemoryError:
+            self.pool.close()
+            raise
+        if warning is not None:
+            self.notices.append(warning)
         self.agent: DQNAgent = make_agent(
             self.pool.observation_space,
             self.pool.action_space,
@@ -324,6 +346,21 @@ class Trainer:
         self._updates_due = 0.0
         self._clock = (time.monotonic(), 0)  # (time, steps) of the last speed reading
         self.steps_per_second = 0.0
+        self.restored_from: Path | None = None
+        """the checkpoint ``restore`` loaded: latest.pt, or an older one when latest.pt was damaged"""
+        self.rollbacks = 0
+        """updates that went non-finite and were undone by restoring the last good weights"""
+        self.learning_stopped = False
+        """updates kept going non-finite: no more are made (``train`` ends; the arena plays on)"""
+        self.save_failures = 0
+        """saves in which some file could not be written"""
+        self.last_save_error: str | None = None
+        """the sentence of the last failed save"""
+        self.saved_at: int | None = None
+        """the step of the checkpoint in latest.pt, as this trainer wrote or restored it (None: none)"""
+        self._good: tuple[int, dict[str, Any]] = (0, {})  # (step, agent state) to roll back to
+        self._bad_updates = 0  # non-finite updates since the good state was kept
+        self._keep_good_state()
         if self.run_dir is not None:
             self._write_config()
 
@@ -397,22 +434,62 @@ class Trainer:
 
     def _learn(self, steps: int) -> None:
         """The updates due once ``steps`` agent steps are taken."""
+        if self.learning_stopped:
+            return
         if steps < self.config.learning_starts or len(self.agent.replay) < self.config.dqn.batch_size:
             self._updates_due = 0.0  # no burst of updates once the first batch is there
             return
         self._updates_due += self.config.num_envs / self.config.train_every
         while self._updates_due >= 1.0 and len(self.agent.replay) >= self.config.dqn.batch_size:
             self._updates_due -= 1.0
-            self.statistics = self.agent.update()
+            try:
+                self.statistics = self.agent.update()
+            except NonFiniteUpdateError:
+                self._roll_back()
+                return
+
+    def _keep_good_state(self) -> None:
+        """Remember the agent's state (weights, target, optimizer) to roll back to, when it is finite."""
+        networks = (self.agent.network, self.agent.target_network)
+        if all(bool(torch.isfinite(p).all()) for net in networks for p in net.parameters()):
+            self._good = (self.steps, copy.deepcopy(self.agent.state_dict()))
+            self._bad_updates = 0
+
+    def _roll_back(self) -> None:
+        """Undo a non-finite update: the last good state comes back; too many in a row stop learning."""
+        good_step, good_state = self._good
+        self.agent.load_state_dict(copy.deepcopy(good_state))  # the optimizer would alias the copy
+        self.rollbacks += 1
+        self._bad_updates += 1
+        self._updates_due = 0.0
+        if self._bad_updates >= MAX_BAD_UPDATES:
+            self.learning_stopped = True
+            self.notices.append(
+                f"Learning stopped at step {self.steps:,}: {self._bad_updates} updates since step "
+                f"{good_step:,} gave a non-finite loss or Q-value, so the weights of step {good_step:,} "
+                "are kept; lower dqn.learning_rate or check the game's rewards."
+            )
+        else:
+            self.notices.append(
+                f"A non-finite loss or Q-value at step {self.steps:,} was not learned from; the weights "
+                f"of step {good_step:,} were restored and learning goes on."
+            )
+
+    def take_notices(self) -> list[str]:
+        """The sentences about faults met since the last call (the metrics log's too), oldest first."""
+        notices = self.notices + (self.metrics.take_notices() if self.metrics is not None else [])
+        self.notices = []
+        return notices
 
     def train(self, progress: Callable[[Trainer], None] | None = None) -> None:
         """Train until ``config.total_steps``, evaluating and saving on the way and at the end.
 
-        A KeyboardInterrupt saves a checkpoint before it propagates.
+        A KeyboardInterrupt saves a checkpoint before it propagates. When updates keep going
+        non-finite (``learning_stopped``), training ends early with the last good weights.
         """
         config = self.config
         try:
-            while self.steps < config.total_steps:
+            while self.steps < config.total_steps and not self.learning_stopped:
                 before = self.steps
                 started = time.perf_counter()
                 self.step()
@@ -450,6 +527,7 @@ class Trainer:
     def evaluate(self, episodes: int | None = None) -> float:
         """Mean return of ``episodes`` games at the evaluation epsilon, on separate environments."""
         episodes = episodes or self.config.eval_episodes
+        self._keep_good_state()
         seed = 10_000_000 + self.steps  # game n is seeded seed + n
         if self.make_eval_pool is not None:
             pool = self.make_eval_pool(episodes, seed)
@@ -480,12 +558,38 @@ class Trainer:
         """Keep the weights of the best evaluation so far as best.pt (DQN can get worse after it learns)."""
         if self.run_dir is None:
             return
-        folder = self.run_dir / "checkpoints"
-        folder.mkdir(parents=True, exist_ok=True)
-        state = self.agent.state_dict()
-        save_checkpoint(
-            folder / BEST, model_state=state["model"], optimizer_state=None, metadata=self.metadata()
+        state, metadata = self.agent.state_dict(), self.metadata()
+        self._report_failures(
+            self._attempt(
+                self.run_dir / "checkpoints" / BEST,
+                lambda path: save_checkpoint(
+                    path, model_state=state["model"], optimizer_state=None, metadata=metadata
+                ),
+            )
         )
+
+    def _attempt(self, path: Path, write: Callable[[Path], None]) -> list[tuple[Path, OSError]]:
+        """``write(path)``, its folder made first; [(path, error)] when the disk refused it, else []."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(path)
+        except OSError as error:
+            return [(path, error)]
+        return []
+
+    def _report_failures(self, failures: list[tuple[Path, OSError]]) -> None:
+        """Count a save whose files could not all be written, and say which and why."""
+        if not failures:
+            return
+        assert self.run_dir is not None
+        names = " and ".join(str(path.relative_to(self.run_dir)) for path, _ in failures)
+        reasons = sorted({error.strerror or str(error) for _, error in failures})
+        self.save_failures += 1
+        self.last_save_error = (
+            f"Could not write {names} at step {self.steps:,} ({'; '.join(reasons)}); the previous files "
+            "are kept and training goes on, so free some disk space or check the folder's permissions."
+        )
+        self.notices.append(self.last_save_error)
 
     # ------------------------------------------------------------------ saving and resuming
 
@@ -505,28 +609,45 @@ class Trainer:
         }
 
     def save(self, with_replay: bool | None = None) -> Path | None:
-        """Write a checkpoint (and the replay memory); returns latest.pt, or None without a run dir.
+        """Write a checkpoint (and the replay memory); returns latest.pt.
+
+        Every file is written atomically, so one that cannot be written (a full disk, no permission)
+        leaves the previous one as it was: the failure is counted in ``save_failures``, said in
+        ``last_save_error`` and ``notices``, and training goes on.
 
         Args:
             with_replay: save the replay memory too (None: as ``config.save_replay`` says).
+
+        Returns:
+            latest.pt; None without a run directory, or when latest.pt could not be written.
         """
         if self.run_dir is None:
             return None
+        self._keep_good_state()
         folder = self.run_dir / "checkpoints"
-        folder.mkdir(parents=True, exist_ok=True)
         state = self.agent.state_dict()
         metadata = self.metadata()
-        if self.config.save_replay if with_replay is None else with_replay:
-            self.agent.replay.save(self.run_dir / REPLAY_FILE)
-        numbered = folder / f"step-{self.steps:010d}.pt"
-        for path in (numbered, folder / LATEST):
+
+        def checkpoint(path: Path) -> None:
             save_checkpoint(
                 path, model_state=state["model"], optimizer_state=state["optimizer"], metadata=metadata
             )
-        for old in sorted(folder.glob("step-*.pt"))[: -self.config.keep_checkpoints or None]:
-            old.unlink()
+
+        failures = []
+        if self.config.save_replay if with_replay is None else with_replay:
+            failures += self._attempt(self.run_dir / REPLAY_FILE, self.agent.replay.save)
+        numbered = self._attempt(folder / f"step-{self.steps:010d}.pt", checkpoint)
+        latest = self._attempt(folder / LATEST, checkpoint)
+        failures += numbered + latest
+        if not numbered:  # older ones go only once the new one is safe
+            for old in sorted(folder.glob("step-*.pt"))[: -self.config.keep_checkpoints or None]:
+                old.unlink(missing_ok=True)
         if self.metrics is not None:
             self.metrics.flush()
+        self._report_failures(failures)
+        if latest:
+            return None
+        self.saved_at = self.steps
         return folder / LATEST
 
     def _write_config(self) -> None:
@@ -557,17 +678,35 @@ class Trainer:
             raise CheckpointError(f"The run's {path} is damaged ({error}); start a new run.") from error
 
     def restore(self) -> None:
-        """Continue from the run directory's latest checkpoint: weights, optimizer, counts and replay."""
+        """Continue from the run directory's latest checkpoint: weights, optimizer, counts and replay.
+
+        When latest.pt cannot be loaded (damaged, truncated, missing), the newest numbered checkpoint
+        that can is loaded instead; ``restored_from`` and a notice say which.
+
+        Raises:
+            CheckpointError: no checkpoint of the run can be loaded (latest.pt's error), or the replay
+                memory is damaged.
+        """
         assert self.run_dir is not None
-        latest = self.run_dir / "checkpoints" / LATEST
-        state, metadata = load_checkpoint(latest, self.expected_metadata())
-        try:
-            self.agent.load_state_dict(state)
-        except (RuntimeError, KeyError, ValueError, TypeError) as error:
-            raise CheckpointError(
-                f"Checkpoint {latest} holds a network of other settings than this run's "
-                "(dqn.network, dqn.hidden or dqn.dueling changed); resume with the run's own settings."
-            ) from error
+        folder = self.run_dir / "checkpoints"
+        latest = folder / LATEST
+        first_error: CheckpointError | None = None
+        for path in [latest, *sorted(folder.glob("step-*.pt"), reverse=True)]:
+            try:
+                metadata = self._load_run_checkpoint(path)
+                break
+            except CheckpointError as error:
+                first_error = first_error or error
+        else:
+            assert first_error is not None
+            raise first_error
+        self.restored_from = path
+        self.saved_at = int(metadata["steps"])
+        if path != latest:
+            self.notices.append(
+                f"Checkpoint {latest} could not be loaded, so the run goes on from the previous good one, "
+                f"{path.name}, at step {int(metadata['steps']):,}."
+            )
         # The optimizer's saved state brings its old step size back; the run's settings decide it.
         for group in self.agent.optimizer.param_groups:
             group["lr"], group["eps"] = self.config.dqn.learning_rate, self.config.dqn.adam_eps
@@ -590,6 +729,19 @@ class Trainer:
                 ) from error
         # New episodes after a resume should not replay the first run's seeds.
         self.pool.seed = self.config.seed + self.steps
+        self._keep_good_state()
+
+    def _load_run_checkpoint(self, path: Path) -> dict[str, Any]:
+        """Load a checkpoint of this run into the agent; returns its metadata."""
+        state, metadata = load_checkpoint(path, self.expected_metadata())
+        try:
+            self.agent.load_state_dict(state)
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(
+                f"Checkpoint {path} holds a network of other settings than this run's "
+                "(dqn.network, dqn.hidden or dqn.dueling changed); resume with the run's own settings."
+            ) from error
+        return metadata
 
     def load_weights(self, path: str | os.PathLike) -> dict[str, Any]:
         """Start from a checkpoint's network (and its step count, so epsilon is where it was).
@@ -601,6 +753,7 @@ class Trainer:
         self.agent.load_state_dict({"model": state["model"], "optimizer": None})
         self.steps = int(metadata["steps"])
         self._clock = (time.monotonic(), self.steps)
+        self._keep_good_state()
         return metadata
 
     def expected_metadata(self) -> dict[str, Any]:

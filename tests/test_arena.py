@@ -191,3 +191,34 @@ def test_an_atari_arena_starts_from_the_shipped_agent_unless_asked_for_a_new_one
     assert first.config.checkpoint == str(shipped_agents(pong.id)[0][1])
     assert arcade.worker_for(pong, new=True, run_dir=str(tmp_path / "pong-new")).config.checkpoint is None
     assert arcade.worker_for(catch, run_dir=str(tmp_path / "catch")).config.checkpoint is None
+
+
+class NoticeWorker(FailingWorker):
+    """A worker that plays on and says, once, that a checkpoint could not be written."""
+
+    def poll(self):
+        from game.modes.protocol import Snapshot
+
+        if not self.pending:
+            return None
+        self.pending = False
+        notice = "Could not write checkpoints/latest.pt at step 2,000 (No space left on device)."
+        return Snapshot(
+            q_values=np.zeros(3, np.float32),
+            labels=["NOOP", "LEFT", "RIGHT"],
+            notices=[notice],
+            notice_count=1,
+        )
+
+
+def test_the_learners_notices_reach_the_screen_once(app):
+    worker = NoticeWorker()
+    scene = ArenaScene(app, find_game("catch"), worker)
+    app.scene = scene
+    app.step(1 / 60)
+    assert app._toast is not None and "No space left on device" in app._toast[0]
+    app._toast = None
+    worker.pending = True  # the same notice again in a later snapshot
+    app.step(1 / 60)
+    assert app._toast is None, "a notice already shown is not shown again"
+    scene.close()

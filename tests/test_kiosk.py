@@ -82,8 +82,6 @@ def test_from_args_checks_games_seconds_join_and_the_leaderboard_file(tmp_path):
     locked.chmod(0o500)
     if not os.access(locked, os.W_OK):  # root writes anywhere
         bad.append((("pong", "auto", 120, 20, str(locked / "board.sqlite3")), "cannot be written"))
-    (tmp_path / "junk.sqlite3").write_bytes(b"not a database at all" * 100)
-    bad.append((("pong", "auto", 120, 20, str(tmp_path / "junk.sqlite3")), "damaged"))
     for args, message in bad:
         with pytest.raises(UserError, match=message) as caught:
             KioskConfig.from_args(*args)
@@ -693,3 +691,11 @@ def test_soak_random_crowd_for_thirty_thousand_frames_in_bounded_memory(tmp_path
     assert saved >= 5, report
     assert ui_after < ui_before * 1.10, report
     assert worker_after < worker_before * 1.10, report
+
+
+def test_a_damaged_leaderboard_is_moved_aside_and_the_booth_says_so(app, tmp_path):
+    (tmp_path / "board.sqlite3").write_bytes(b"not a database at all" * 100)
+    scene = open_kiosk(app, kiosk_config(tmp_path))
+    assert scene.leaderboard.top() == [], "an empty board: the booth runs"
+    assert list(tmp_path.glob("board.damaged-*.sqlite3")), "the damaged file is kept aside"
+    assert app._toast is not None and "damaged" in app._toast[0]

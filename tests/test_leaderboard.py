@@ -1,5 +1,8 @@
 """The visitors' leaderboard: persistence, crashes mid-write, and hostile names."""
 
+import os
+import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -8,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from game.errors import UserError
+from game.modes.kiosk import leaderboard as leaderboard_module
+from game.modes.kiosk.booth import KioskConfig
 from game.modes.kiosk.leaderboard import DEFAULT_NAME, MAX_NAME_CHARS, Leaderboard, clean_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +86,154 @@ def test_a_crash_mid_write_keeps_what_was_committed(tmp_path):
     assert board._db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_a_file_that_is_not_a_leaderboard_is_one_sentence(tmp_path):
+def test_a_file_that_is_not_a_leaderboard_is_one_sentence_without_recovery(tmp_path):
     path = tmp_path / "scores.sqlite"
     path.write_bytes(b"this is not a database, just text" * 100)
-    with pytest.raises(UserError, match="move it away"):
-        Leaderboard(path)
+    with pytest.raises(UserError, match="move it away") as caught:
+        Leaderboard(path, recover=False)
+    assert str(caught.value).count(". ") == 0, "one sentence"
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.sqlite"], "nothing moved without recovery"
+
+
+# ---------------------------------------------------------------------- damaged files at start
+
+GARBAGE = random.Random(0).randbytes(4096) + bytes(range(256)) * 16  # neither SQLite nor a usable journal
+ASIDE = re.compile(r"scores\.damaged-\d{8}-\d{6}(-\d+)?\.sqlite$")  # where a damaged file goes
+
+
+def good_board(path: Path, rows: int = 300) -> None:
+    """A healthy leaderboard of several pages."""
+    board = Leaderboard(path)
+    for i in range(rows):
+        board.add(f"kept{i}", "pong", "versus", i % 7, 3)
+    board.close()
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def assert_started_empty(board: Leaderboard, folder: Path) -> Path:
+    """The damaged file went aside under a timestamped name, the sentence says where, and the new
+    board works; returns the file moved aside."""
+    assert len(board) == 0 and board.top() == []
+    (aside,) = [p for p in folder.iterdir() if ASIDE.match(p.name)]
+    assert board.recovered is not None and aside.name in board.recovered
+    assert "new, empty leaderboard" in board.recovered and board.recovered.count(". ") == 0
+    board.add("Ada", "pong", "versus", 5, 3)
+    board.close()
+    again = Leaderboard(folder / "scores.sqlite")
+    assert [e.name for e in again.top()] == ["Ada"] and again.recovered is None
+    again.close()
+    return aside
+
+
+def test_random_bytes_are_moved_aside_and_an_empty_board_starts(tmp_path, capsys):
+    path = tmp_path / "scores.sqlite"
+    path.write_bytes(GARBAGE)
+    board = Leaderboard(path)
+    assert "damaged" in capsys.readouterr().err, "the booth's log says so too"
+    aside = assert_started_empty(board, tmp_path)
+    assert aside.read_bytes() == GARBAGE, "moved, never rewritten"
+
+
+@pytest.mark.parametrize("suffix", ["-journal", "-wal"])
+def test_a_damaged_file_goes_aside_with_its_half_written_journal(tmp_path, suffix):
+    path = tmp_path / "scores.sqlite"
+    path.write_bytes(GARBAGE[::-1])
+    Path(f"{path}{suffix}").write_bytes(GARBAGE)
+    board = Leaderboard(path)
+    aside = assert_started_empty(board, tmp_path)
+    assert Path(f"{aside}{suffix}").read_bytes() == GARBAGE, "the journal as it was, beside its file"
+    assert not any(n.startswith("scores.sqlite-") or n.endswith(".kept") for n in names(tmp_path)), names(
+        tmp_path
+    )
+
+
+@pytest.mark.parametrize("suffix", ["-journal", "-wal"])
+def test_a_good_file_with_a_garbage_journal_keeps_its_scores(tmp_path, suffix):
+    path = tmp_path / "scores.sqlite"
+    good_board(path)
+    Path(f"{path}{suffix}").write_bytes(GARBAGE)  # a power cut while a journal was being written
+    board = Leaderboard(path)
+    assert board.recovered is None and len(board) == 300
+    assert board._db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    board.add("Ada", "pong", "versus", 9, 0)
+    assert board.top(limit=1)[0].name == "Ada"
+    board.close()
+    assert names(tmp_path) == ["scores.sqlite"], "no copy of the journal is left behind"
+
+
+def test_a_damaged_page_behind_a_good_header_is_found_at_start(tmp_path):
+    path = tmp_path / "scores.sqlite"
+    good_board(path)
+    with open(path, "r+b") as file:  # the first page (header and schema) stays whole
+        file.seek(2 * 4096 + 64)
+        file.write(GARBAGE[:2000])
+    assert_started_empty(Leaderboard(path), tmp_path)
+
+
+def test_a_truncated_file_is_moved_aside(tmp_path):
+    path = tmp_path / "scores.sqlite"
+    good_board(path)
+    os.truncate(path, 5000)
+    assert_started_empty(Leaderboard(path), tmp_path)
+
+
+def test_another_programs_scores_table_is_not_taken_for_a_leaderboard(tmp_path):
+    path = tmp_path / "scores.sqlite"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE scores (player TEXT, points INTEGER)")
+    other.execute("INSERT INTO scores VALUES ('x', 1)")
+    other.commit()
+    other.close()
+    aside = assert_started_empty(Leaderboard(path), tmp_path)
+    assert sqlite3.connect(aside).execute("SELECT * FROM scores").fetchall() == [("x", 1)]
+
+
+def test_two_damaged_files_in_one_second_get_two_names(tmp_path, monkeypatch):
+    monkeypatch.setattr(leaderboard_module.time, "strftime", lambda fmt: "20260102-030405")
+    path = tmp_path / "scores.sqlite"
+    for _ in range(2):
+        path.write_bytes(GARBAGE)
+        Leaderboard(path).close()
+    assert names(tmp_path) == [
+        "scores.damaged-20260102-030405-2.sqlite",
+        "scores.damaged-20260102-030405.sqlite",
+        "scores.sqlite",
+    ]
+
+
+def test_a_locked_file_is_refused_not_moved_aside(tmp_path, monkeypatch):
+    monkeypatch.setattr(leaderboard_module, "BUSY_TIMEOUT_S", 0.05)
+    path = tmp_path / "scores.sqlite"
+    good_board(path, rows=3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writes to it
+    try:
+        with pytest.raises(UserError, match="cannot be opened") as caught:
+            Leaderboard(path)
+        assert str(caught.value).count(". ") == 0, "one sentence"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert names(tmp_path) == ["scores.sqlite"] and len(Leaderboard(path)) == 3
+
+
+def test_the_kiosk_starts_on_a_damaged_file_but_refuses_one_it_cannot_write(tmp_path):
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(GARBAGE)
+    config = KioskConfig.from_args("catch", "auto", 120, 20, str(junk))  # no refusal: the booth comes up
+    board = Leaderboard(config.leaderboard)  # as the kiosk scene opens it
+    assert board.recovered is not None and len(board) == 0
+    board.close()
+    refused = [str(tmp_path)]  # a folder
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    if not os.access(locked, os.W_OK):  # root writes anywhere
+        refused.append(str(locked / "board.sqlite3"))
+    for path in refused:
+        with pytest.raises(UserError, match="cannot be written") as caught:
+            KioskConfig.from_args("catch", "auto", 120, 20, path)
+        assert str(caught.value).count(". ") == 0

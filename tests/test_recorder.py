@@ -1,6 +1,9 @@
 """The window recorder: a bounded ring of small frames, saved as a readable MP4 or GIF."""
 
+import errno
+import os
 import threading
+from pathlib import Path
 
 import imageio.v2 as iio
 import numpy as np
@@ -186,12 +189,109 @@ def test_a_failed_save_leaves_no_file_and_says_why(tmp_path, monkeypatch):
     clock = FakeClock()
     recorder = Recorder(clock=clock)
     feed(recorder, clock, 10)
-    recorder.save(tmp_path, "mp4")
+    path = recorder.save(tmp_path, "mp4")
     assert recorder.wait(SAVE_WAIT_S)
     result = recorder.poll()
-    assert result.error == "OSError: disk full"
-    assert "not saved" in result.message
+    assert result.error == "disk full"
+    assert result.message == f"Recording not saved: writing {path} failed (disk full)"
     assert list(tmp_path.iterdir()) == []
+
+
+def fake_write(path, images, fps):
+    """A writer that encodes nothing: the film is a few bytes."""
+    path.write_bytes(b"film")
+
+
+def full_disk(path, images, fps):
+    path.write_bytes(b"half a fi")  # the encoder got this far
+    raise OSError(errno.ENOSPC)
+
+
+def no_access(path, images, fps):
+    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+
+@pytest.mark.parametrize(
+    ("where", "failure", "words"),
+    [
+        ("_write_mp4", full_disk, "No space left on device"),
+        ("_write_mp4", no_access, "Permission denied"),
+        ("os.replace", no_access, "Permission denied"),
+    ],
+)
+def test_a_write_error_keeps_earlier_files_says_what_failed_and_the_next_save_works(
+    tmp_path, monkeypatch, where, failure, words
+):
+    monkeypatch.setattr(recorder_module, "_write_mp4", fake_write)
+    clock = FakeClock()
+    recorder = Recorder(clock=clock)
+    feed(recorder, clock, 10)
+    earlier = recorder.save(tmp_path, "mp4")
+    assert recorder.wait(SAVE_WAIT_S) and recorder.poll().error is None
+
+    if where == "os.replace":  # encoding went well, the rename into place did not
+        monkeypatch.setattr(recorder_module.os, "replace", lambda src, dst: failure(Path(dst), [], 0))
+    else:
+        monkeypatch.setattr(recorder_module, where, failure)
+    feed(recorder, clock, 10, start=10)
+    failed = recorder.save(tmp_path, "mp4")
+    assert recorder.wait(SAVE_WAIT_S)
+    result = recorder.poll()
+    assert result is not None and result.error == words
+    assert result.message == f"Recording not saved: writing {failed} failed ({words})"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [earlier.name], (
+        "no partial file, nothing at the name"
+    )
+    assert earlier.read_bytes() == b"film", "an earlier recording is untouched"
+
+    monkeypatch.undo()  # the disk has room again
+    monkeypatch.setattr(recorder_module, "_write_mp4", fake_write)
+    later = recorder.save(tmp_path, "mp4")
+    assert recorder.wait(SAVE_WAIT_S)
+    assert recorder.poll().message == f"Saved {later}"
+    assert later.read_bytes() == b"film" and earlier.read_bytes() == b"film"
+
+
+def test_a_name_taken_while_writing_is_never_replaced(tmp_path, monkeypatch):
+    def write_while_another_program_takes_the_name(path, images, fps):
+        (tmp_path / path.name.replace(".part", "")[1:]).write_bytes(b"not ours")
+        path.write_bytes(b"film")
+
+    monkeypatch.setattr(recorder_module, "_write_mp4", write_while_another_program_takes_the_name)
+    clock = FakeClock()
+    recorder = Recorder(clock=clock)
+    feed(recorder, clock, 10)
+    planned = recorder.save(tmp_path, "mp4")
+    assert recorder.wait(SAVE_WAIT_S)
+    result = recorder.poll()
+    assert result.error is None and result.path != planned and result.path.read_bytes() == b"film"
+    assert planned.read_bytes() == b"not ours"
+
+
+def test_the_app_keeps_running_and_says_so_when_a_recording_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "RECORDING_DIR", tmp_path / "recordings")
+    monkeypatch.setattr(recorder_module, "_write_mp4", full_disk)
+    monkeypatch.setattr(recorder_module, "_write_gif", full_disk)
+    toasts = []
+    window = App(size=(160, 120))
+    window.recorder = Recorder(seconds=2, clock=FakeClock())
+    monkeypatch.setattr(window, "notify", lambda message: toasts.append(message))
+    window.open()
+    try:
+        window.scene = Blinker()
+        for _ in range(20):
+            window.step(DISPLAY_DT)
+            window.recorder.clock.now += DISPLAY_DT
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_F9, mod=0, unicode="", scancode=0))
+        window.step(DISPLAY_DT)
+        assert window.recorder.wait(SAVE_WAIT_S)
+        for _ in range(3):  # the app hears of it next frame, and goes on drawing
+            window.step(DISPLAY_DT)
+        assert len(toasts) == 2 and "No space left on device" in toasts[1] and "not saved" in toasts[1]
+        assert window.scene.t == 24, "every frame was drawn"
+        assert list((tmp_path / "recordings").iterdir()) == []
+    finally:
+        window.close()
 
 
 class Blinker:

@@ -132,3 +132,25 @@ def test_a_session_caps_its_metrics_new_or_resumed(tmp_path):
         assert uncapped.trainer.metrics.max_bytes is None, "training outside the kiosk keeps every row"
     finally:
         uncapped.close()
+
+
+def test_a_damaged_latest_checkpoint_resumes_from_the_previous_one_and_the_snapshot_says_so(tmp_path):
+    run = tmp_path / "run"
+    first = Session(SessionConfig("catch", str(run)))
+    try:
+        for _ in range(2):
+            for _ in range(150):
+                first.learn()
+            first.save(with_replay=False)
+    finally:
+        first.close()
+    numbered = sorted((run / "checkpoints").glob("step-*.pt"))
+    assert len(numbered) == 2
+    (run / "checkpoints" / "latest.pt").write_bytes(b"\0" * 100)  # a crash in the middle of a write
+    again = Session(SessionConfig("catch", str(run), resume=True))
+    try:
+        snapshot = again.showcase_step()
+    finally:
+        again.close()
+    assert snapshot.error is None and snapshot.checkpoint == str(numbered[-1]), "the newest good one"
+    assert snapshot.notice_count == 1 and numbered[-1].name in snapshot.notices[-1]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+import pytest
 import torch
 
 from agents.threads import ThreadGovernor
+
+IDLE = {2: 450.0, 1: 300.0}  # steps/s on a quiet two-core machine
+BUSY = {2: 0.05 * 450.0, 1: 150.0}  # beside a busy program: two threads collapse, one keeps half
+WARMUP_S = 1.0  # the first second after a switch of thread count runs slowly
 
 
 class Machine:
@@ -71,6 +79,8 @@ def test_the_default_applies_torch_threads() -> None:
         governor = ThreadGovernor(2, every_s=1, probe_s=1)
         governor.record(300, 3.0)  # the first trial comes after three stretches
         assert torch.get_num_threads() == 1  # trying one thread
+        governor.record(10, 1.0)  # the switch's warm-up: not timed, the trial goes on
+        assert torch.get_num_threads() == 1
         governor.record(10, 1.0)
         assert torch.get_num_threads() == 2 and governor.threads == 2
     finally:
@@ -95,3 +105,87 @@ def test_a_sudden_collapse_is_answered_within_seconds_not_at_the_next_trial() ->
     machine.rates = {2: 9.0, 1: 250.0}  # another program starts
     machine.run(governor, 7)
     assert governor.threads == 1 and machine.threads == 1
+
+
+class Trace:
+    """A scripted machine on a fake clock: steps/s as a function of (time, thread count), slowed for
+    ``WARMUP_S`` after each switch of thread count, as torch's thread pool and caches warm up."""
+
+    def __init__(self, speed: Callable[[float, int], float], warmup_factor: float = 0.1):
+        self.speed = speed
+        self.warmup_factor = warmup_factor
+        self.clock = 0.0
+        self.threads = 2
+        self.switched_at = -WARMUP_S
+        self.timeline: list[tuple[float, int, int]] = []  # (time, threads running, threads kept)
+
+    def set_threads(self, threads: int) -> None:
+        self.threads = threads
+        self.switched_at = self.clock
+
+    def run(self, governor: ThreadGovernor, until_s: float, steps: int = 8) -> None:
+        """Trainer steps of ``steps`` agent steps (8 environments) until the clock reads ``until_s``."""
+        while self.clock < until_s:
+            seconds = steps / self.speed(self.clock, self.threads)
+            warm_left = self.switched_at + WARMUP_S - self.clock
+            if warm_left > 0:  # slow until the warm-up's second is over, then at speed again
+                seconds = min(seconds / self.warmup_factor, warm_left + seconds)
+            governor.record(steps, seconds)
+            self.clock += seconds
+            self.timeline.append((self.clock, self.threads, governor.threads))
+
+    def seconds_running(self, threads: int, start_s: float, end_s: float) -> float:
+        total, previous = 0.0, 0.0
+        for clock, running, _ in self.timeline:
+            if start_s <= previous and clock <= end_s and running == threads:
+                total += clock - previous
+            previous = clock
+        return total
+
+
+def load_between(start_s: float, end_s: float) -> Callable[[float, int], float]:
+    return lambda clock, threads: (BUSY if start_s <= clock < end_s else IDLE)[threads]
+
+
+@pytest.mark.parametrize("warmup_factor", [0.3, 0.02])
+@pytest.mark.parametrize("load_s", [float(seconds) for seconds in range(150, 250, 6)])
+def test_after_a_load_ends_two_threads_return_within_two_minutes(load_s: float, warmup_factor: float) -> None:
+    """Loads that end at every phase of the trials (every 6 s over 100 s). The governor that timed
+    the switch's warm-up inside its 3-second trial and compared it with the kept count's average
+    since the last trial never came back (with the 2% warm-up) after a load that ended within 20 s
+    after a trial: the next trials were judged against an idle one-thread average."""
+    start_s, end_s = 60.0, 60.0 + load_s
+    trace = Trace(load_between(start_s, end_s), warmup_factor)
+    governor = ThreadGovernor(2, set_threads=trace.set_threads)
+    trace.run(governor, end_s + 600)
+
+    kept_in_load = {kept for clock, _, kept in trace.timeline if start_s + 20 <= clock < end_s}
+    assert kept_in_load == {1}
+    assert trace.seconds_running(2, start_s + 20, end_s) < 0.1 * load_s  # only the short trials
+    back_at = next(clock for clock, _, kept in trace.timeline if clock >= end_s and kept == 2)
+    assert back_at - end_s <= 120.0
+    assert all(kept == 2 for clock, _, kept in trace.timeline if clock >= back_at)  # and stays there
+    assert governor.switches == 2
+
+
+def test_a_trial_is_timed_after_the_switch_warm_up() -> None:
+    trace = Trace(lambda clock, threads: IDLE[threads], warmup_factor=0.02)
+    trace.threads = 1
+    governor = ThreadGovernor(2, set_threads=trace.set_threads)
+    governor.threads = 1  # as after a load: kept on one thread, trying two
+    trace.run(governor, 20)
+    trial = governor.trials[0]
+    assert trial.threads == 2 and trial.kept
+    assert trial.warmup_rate < 0.1 * trial.rate  # the slow second was left out of the timing
+    assert trial.rate == pytest.approx(450.0) and trial.kept_rate == pytest.approx(300.0)
+
+
+@pytest.mark.parametrize("rates", [IDLE, BUSY])
+def test_noise_does_not_flip_flop(rates: dict[int, float]) -> None:
+    """Speeds that wander by up to 15% from one second to the next, for half an hour."""
+    noise = np.random.default_rng(0).uniform(0.85, 1.15, size=(1900, 3))
+    trace = Trace(lambda clock, threads: rates[threads] * noise[int(clock), threads])
+    governor = ThreadGovernor(2, set_threads=trace.set_threads)
+    trace.run(governor, 1800)
+    assert governor.switches == (0 if rates is IDLE else 1)
+    assert len(governor.trials) > 10

@@ -4,6 +4,7 @@ bad input that ends in one sentence with exit status 2."""
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import shutil
@@ -15,9 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 
 from agents.checkpoint import load_checkpoint
 from game.errors import UserError
+from game.modes.training import TrainRequest, run_training
 from game.presets import preset, with_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,13 +133,14 @@ def not_a_run(tmp_path: Path, run: Path) -> list[str]:
 
 
 def truncated_checkpoint(tmp_path: Path, run: Path) -> list[str]:
-    latest = copy_of(run, tmp_path) / "checkpoints" / "latest.pt"
-    latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])
+    for path in (copy_of(run, tmp_path) / "checkpoints").glob("*.pt"):  # no good one left to fall back on
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     return ["train", "--resume", "RUN"]
 
 
 def random_bytes_checkpoint(tmp_path: Path, run: Path) -> list[str]:
-    (copy_of(run, tmp_path) / "checkpoints" / "latest.pt").write_bytes(os.urandom(4096))
+    for path in (copy_of(run, tmp_path) / "checkpoints").glob("*.pt"):
+        path.write_bytes(os.urandom(4096))
     return ["train", "--resume", "RUN"]
 
 
@@ -194,6 +198,11 @@ BAD_INPUT = {
     "out-holds-a-run": (out_holds_a_run, "--resume RUN"),
     "no-game": (fixed("train"), "Name a game"),
 }
+if Path("/proc/meminfo").is_file():  # where the available memory is known
+    BAD_INPUT["replay-the-machine-cannot-hold"] = (
+        fixed("train", "catch", "--set", "dqn.replay_capacity=10000000000", "--out", "RUN"),
+        "dqn.replay_capacity=10,000,000,000 needs",
+    )
 
 
 @pytest.mark.parametrize("case", BAD_INPUT, ids=list(BAD_INPUT))
@@ -209,6 +218,53 @@ def test_bad_input_ends_in_one_sentence_and_exit_status_2(case, catch_run, tmp_p
     assert message.endswith((".", "?")) and expected in message, message
     if config_before is not None:
         assert config.read_bytes() == config_before  # a refused resume leaves the run as it was
+
+
+def test_a_damaged_checkpoint_and_metrics_file_at_start_are_said_and_the_run_goes_on(catch_run, tmp_path):
+    run = copy_of(catch_run[1], tmp_path)
+    assert sorted(p.name for p in (run / "checkpoints").glob("step-*.pt")) == [
+        "step-0000002000.pt",
+        "step-0000003000.pt",
+    ]
+    (run / "checkpoints" / "latest.pt").write_bytes(os.urandom(4096))
+    (run / "checkpoints" / "step-0000003000.pt").write_bytes(b"")
+    (run / "episodes.csv").write_bytes(os.urandom(4096))
+    result = main_py("train", "--resume", "RUN", "--steps", "2500", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if line and not line.startswith("[")]
+    assert len(said) == 2, result.stderr
+    assert "latest.pt could not be loaded" in said[0] and "step-0000002000.pt, at step 2,000." in said[0]
+    assert "episodes.csv was damaged; it is kept as episodes.csv.damaged-" in said[1]
+    assert result.stdout.startswith("Resuming at step 2,000: Catch (catch) to 2,500 steps")
+    assert steps_of(run) == 2_500 and len(list(run.glob("episodes.csv.damaged-*"))) == 1
+
+
+def test_a_learning_rate_that_blows_up_stops_with_the_last_good_weights(tmp_path):
+    args = ["train", "catch", "--steps", "3000", "--out", "RUN", "--set", "dqn.learning_rate=1e30"]
+    result = main_py(*args, cwd=tmp_path)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    said = [line for line in result.stderr.splitlines() if line and not line.startswith("[")]
+    assert "not learned from" in said[0] and "Learning stopped at step" in said[-2], result.stderr
+    assert said[-1].startswith("Stopped early:"), result.stderr
+    state, _ = load_checkpoint(tmp_path / "RUN" / "checkpoints" / "latest.pt")
+    assert all(torch.isfinite(t).all() for t in state["model"]["network"].values())
+
+
+def test_a_full_disk_is_said_and_training_goes_on_to_the_end(tmp_path, monkeypatch, capsys):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("torch.save", full)
+    request = TrainRequest("catch", steps=1_200, out=str(tmp_path / "RUN"), threads=1)
+    assert run_training(request) == 1  # trained to the end, but nothing could be kept
+    out, err = capsys.readouterr()
+    said = [line for line in err.splitlines() if line and not line.startswith("[")]
+    assert said and all(line.startswith("Could not write checkpoints/") for line in said), err
+    assert "No space left on device" in said[-1] and "training goes on" in said[-1]
+    assert out.splitlines()[-1].startswith("Done: 1,200 steps,") and "none could be saved" in out
+    assert not list((tmp_path / "RUN" / "checkpoints").glob("*"))
 
 
 def test_a_toml_file_overrides_the_preset_and_set_overrides_the_file(tmp_path):

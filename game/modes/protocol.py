@@ -110,6 +110,11 @@ class Snapshot:
     """Q-values drawn on the board: (n_cells, n_actions) for a grid world, (n_squares,) for a board game"""
     board_mask: np.ndarray | None = None
     """which squares of board_q are legal moves"""
+    notices: list[str] = field(default_factory=list)
+    """the learner's newest sentences worth telling (a checkpoint it fell back to, a failed write,
+    updates rolled back), oldest first"""
+    notice_count: int = 0
+    """how many notices the learner has made in all: a rise means new ones"""
     error: str | None = None
     traceback: str | None = None
 

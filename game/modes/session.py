@@ -11,21 +11,27 @@ while the *showcase* game — the one on screen — is played by the current net
 real rate and feeds the replay memory as one more stream. A person may take the showcase over:
 their actions are played, the agent's Q-values on their state keep coming as advice, and their
 transitions enter the replay marked as demonstrations.
+
+The worker ends when the UI process does, however that died (``kill -9``, the OOM killer, a native
+crash): its first act is to take a lifeline to the parent (``game.modes.lifeline``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import multiprocessing as mp
 import queue
 import time
 import traceback
+from collections import deque
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
+from game.modes.lifeline import Parent, hold
 from game.modes.protocol import (
     Command,
     HandBack,
@@ -46,6 +52,7 @@ COMMAND_QUEUE = 256  # commands in flight; the UI's sends never block
 FAST_SNAPSHOTS_PER_S = 30  # in fast-forward, how often the flying learner is shown
 STOP_TIMEOUT_S = 2.0  # closing the window stops the worker within this, after saving
 DEMO_CAPACITY = 10_000  # transitions of a person's play kept apart from the replay ring
+NOTICES_KEPT = 5  # the Trainer's newest sentences carried in every snapshot, so a dropped one loses none
 DEMO_FRACTION = 0.1  # share of each batch drawn from them, once there are any
 
 
@@ -89,8 +96,10 @@ class Session:
             self.trainer.restore()
         elif config.checkpoint:
             self.trainer.load_weights(config.checkpoint)
-        latest = Path(config.run_dir) / "checkpoints" / "latest.pt"
-        self.checkpoint: str | None = str(latest) if config.resume else config.checkpoint  # shown on screen
+        restored = self.trainer.restored_from  # latest.pt, or the newest good one when it is damaged
+        self.checkpoint: str | None = str(restored) if config.resume and restored else config.checkpoint
+        self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)  # the Trainer's newest sentences
+        self.notice_count = 0
         self.stream = train_config.num_envs  # the showcase's replay stream
         self.showcase = spec.make_env("show")
         self.labels = action_labels(self.showcase)
@@ -138,7 +147,8 @@ class Session:
 
     def save(self, with_replay: bool | None = None) -> None:
         path = self.trainer.save(with_replay)
-        self.checkpoint = None if path is None else str(path)
+        if path is not None:  # a failed write keeps the previous file; the notice says what failed
+            self.checkpoint = str(path)
 
     def showcase_step(self) -> Snapshot:
         """One agent step of the game on screen, by the network or by the person."""
@@ -181,6 +191,9 @@ class Session:
 
     def snapshot(self, act, action: int, frames: list[np.ndarray]) -> Snapshot:
         trainer = self.trainer
+        for notice in trainer.take_notices():
+            self.notices.append(notice)
+            self.notice_count += 1
         config = trainer.config
         stats = trainer.statistics
         return Snapshot(
@@ -206,6 +219,8 @@ class Session:
             fast=self.fast,
             checkpoint=self.checkpoint,
             labels=self.labels,
+            notices=list(self.notices),
+            notice_count=self.notice_count,
         )
 
     def fast_snapshot(self) -> Snapshot:
@@ -225,8 +240,20 @@ class Session:
         self.trainer.close()
 
 
-def run_session(config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue) -> None:
-    """The worker process's main loop; every exception is reported as a Snapshot with its traceback."""
+def run_session(
+    config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue, parent: Parent | None = None
+) -> None:
+    """The worker process's main loop; every exception is reported as a Snapshot with its traceback
+    (settings the machine cannot hold and a run with no loadable checkpoint: with their one sentence).
+
+    ``parent``: the process that started this one; the worker ends within moments of its death, and
+    takes that lifeline before torch loads. None (a session run in the caller's own process) takes none.
+    """
+    if parent is not None:
+        hold(parent)
+    from agents.checkpoint import CheckpointError  # torch: after the lifeline is held
+    from agents.resources import NotEnoughMemoryError
+
     session: Session | None = None
     try:
         session = Session(config)
@@ -250,6 +277,8 @@ def run_session(config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue) 
                 time.sleep(min(0.005, max(0.0, session.next_showcase - now)))
         session.save(with_replay=False)  # weights only: a window closes within two seconds
         _offer(snapshots, session.final_snapshot(), force=True)
+    except (NotEnoughMemoryError, CheckpointError) as error:  # the settings or the run: one sentence
+        _offer(snapshots, Snapshot(error=str(error)), force=True)
     except Exception as error:  # the UI shows it and may restart from the last checkpoint
         _offer(
             snapshots,
@@ -259,6 +288,9 @@ def run_session(config: SessionConfig, commands: mp.Queue, snapshots: mp.Queue) 
     finally:
         if session is not None:
             session.close()
+        # The process ends next: leave the interpreter's last collection nothing to walk (it took
+        # 1-2 s with torch loaded, and a closing window waits for this process).
+        gc.freeze()
 
 
 def _drain(commands: mp.Queue, session: Session) -> None:
@@ -312,13 +344,19 @@ class Worker:
         self.latest: Snapshot | None = None
 
     def start(self, resume: bool | None = None) -> None:
-        """Start the process (``resume``: continue from the run's latest checkpoint)."""
+        """Start the process (``resume``: continue from the run's latest checkpoint).
+
+        The worker ends when this process dies, however it died (``game.modes.lifeline``). Started
+        from the main thread, as the UI does, it also has Linux kill it then; the kernel's signal
+        follows the thread that started the child, so from any other thread the worker keeps only the
+        portable line: a watch on this process's sentinel.
+        """
         config = self.config if resume is None else dataclasses.replace(self.config, resume=resume)
         self.commands = self._context.Queue(COMMAND_QUEUE)
         self.snapshots = self._context.Queue(SNAPSHOT_QUEUE)
         self.process = self._context.Process(
             target=run_session,
-            args=(config, self.commands, self.snapshots),
+            args=(config, self.commands, self.snapshots, Parent.here()),
             name="q-arcade-worker",
             daemon=True,
         )
@@ -354,7 +392,8 @@ class Worker:
     def restart(self) -> None:
         """After a crash: a new process continuing from the last checkpoint, if there is one."""
         self.stop(save=False)
-        has_checkpoint = (Path(self.config.run_dir) / "checkpoints" / "latest.pt").is_file()
+        folder = Path(self.config.run_dir) / "checkpoints"
+        has_checkpoint = (folder / "latest.pt").is_file() or any(folder.glob("step-*.pt"))
         self.start(resume=has_checkpoint)
 
     def stop(self, save: bool = True, timeout: float = STOP_TIMEOUT_S) -> None:

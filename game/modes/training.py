@@ -19,6 +19,7 @@ import torch
 
 from agents.checkpoint import CheckpointError
 from agents.progress import ProgressBar
+from agents.resources import NotEnoughMemoryError
 from agents.threads import ThreadGovernor
 from agents.trainer import TrainConfig, Trainer
 from game.catalog import GameSpec, find_game
@@ -26,6 +27,8 @@ from game.errors import UserError
 from game.modes.runs import RUNS_DIR, game_slug
 from game.presets import preset, with_overrides
 
+EXIT_LEARNING_STOPPED = 1  # updates kept going non-finite: the run ended early with its last good weights
+EXIT_NOT_SAVED = 1  # the run trained to the end, but its final checkpoint could not be written
 FIXED_ON_RESUME = (
     "num_envs",
     "dqn.network",
@@ -177,7 +180,8 @@ def default_threads() -> int:
 
 
 def run_training(request: TrainRequest) -> int:
-    """Train as the request says; returns the exit status (130 after Ctrl-C, with a checkpoint saved)."""
+    """Train as the request says; returns the exit status: 0, 130 after Ctrl-C (with a checkpoint saved),
+    1 when learning stopped on non-finite updates or the final checkpoint could not be written."""
     threads = request.threads if request.threads is not None else default_threads()
     if threads < 1:
         raise UserError(f"--threads must be at least 1, not {threads}.")
@@ -197,8 +201,10 @@ def run_training(request: TrainRequest) -> int:
         return 0
     try:
         trainer, spec, resumed = make_trainer(request)
-    except CheckpointError as error:
+    except (CheckpointError, NotEnoughMemoryError) as error:
         raise UserError(str(error)) from error
+    for notice in trainer.take_notices():  # a checkpoint or metrics file that was damaged, a tight fit
+        print(notice, file=sys.stderr, flush=True)
     config = trainer.config
     verb = f"Resuming at step {trainer.steps:,}" if resumed else "Training"
     print(
@@ -208,16 +214,36 @@ def run_training(request: TrainRequest) -> int:
     )
     trainer.governor = ThreadGovernor(threads)
     bar = ProgressBar(config.total_steps)
+
+    def progress(trainer: Trainer) -> None:
+        for notice in trainer.take_notices():  # a failed save, a rollback of non-finite weights
+            bar.note(notice)
+        bar(trainer)
+
     # A run started in the background ignores SIGINT, and `kill` sends SIGTERM: both stop it the way
     # Ctrl-C does, with a checkpoint saved.
     previous = {number: signal.signal(number, _stop) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        trainer.train(progress=bar)
+        trainer.train(progress=progress)
     except KeyboardInterrupt:
+        for notice in trainer.take_notices():  # the last save's, if it failed
+            bar.note(notice)
         bar.close()
         latest = trainer.run_dir / "checkpoints" / "latest.pt" if trainer.run_dir else None
+        if trainer.saved_at is None:
+            print(
+                f"Stopped at step {trainer.steps:,}; no checkpoint could be saved (see above), so free some "
+                "disk space and start again.",
+                file=sys.stderr,
+            )
+            return 130
+        saved = (
+            f"checkpoint saved to {latest}"
+            if trainer.saved_at == trainer.steps
+            else f"the checkpoint could not be saved, so a resume starts at step {trainer.saved_at:,}"
+        )
         print(
-            f"Stopped at step {trainer.steps:,}; checkpoint saved to {latest}; "
+            f"Stopped at step {trainer.steps:,}; {saved}; "
             f"continue with: python main.py train --resume {trainer.run_dir}.",
             file=sys.stderr,
         )
@@ -226,7 +252,16 @@ def run_training(request: TrainRequest) -> int:
         for number, handler in previous.items():
             signal.signal(number, handler)
         trainer.close()
+    for notice in trainer.take_notices():
+        bar.note(notice)
     bar.close()
+    if trainer.learning_stopped:
+        print(
+            f"Stopped early: {trainer.steps:,} steps, with the last good weights in "
+            f"{trainer.run_dir}/checkpoints/latest.pt; see the sentence above for what to change.",
+            file=sys.stderr,
+        )
+        return EXIT_LEARNING_STOPPED
     returns = trainer.recent_returns
     recent = (
         f"mean return of the last {len(returns)} {sum(returns) / len(returns):.2f}"
@@ -234,8 +269,15 @@ def run_training(request: TrainRequest) -> int:
         else "no game finished in this session"
     )
     evaluation = "-" if trainer.last_eval is None else f"{trainer.last_eval:g}"
+    saved = trainer.saved_at == trainer.steps
+    if saved:
+        checkpoint = f"{trainer.run_dir}/checkpoints/latest.pt"
+    elif trainer.saved_at is None:
+        checkpoint = "none could be saved (see above)"
+    else:
+        checkpoint = f"not saved at the end (see above); latest.pt holds step {trainer.saved_at:,}"
     print(
         f"Done: {trainer.steps:,} steps, {trainer.episodes:,} episodes, {recent}, evaluation {evaluation}. "
-        f"Checkpoint: {trainer.run_dir}/checkpoints/latest.pt"
+        f"Checkpoint: {checkpoint}"
     )
-    return 0
+    return 0 if saved else EXIT_NOT_SAVED

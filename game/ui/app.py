@@ -11,9 +11,13 @@ work in a kiosk too.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -21,12 +25,14 @@ import pygame
 
 from game.errors import NoDisplayError
 from game.ui import theme
+from game.ui.gamepads import Gamepads
 from game.ui.recorder import Recorder, RecordingRefusedError
 from game.ui.widgets.text import draw_text
 
 SCREENSHOT_DIR = Path("screenshots")  # relative to where the arcade was started
 RECORDING_DIR = Path("recordings")  # likewise
 TOAST_SECONDS = 3.0  # how long a notice stays on screen
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C and `kill`: both end run() as closing the window does
 
 
 class Scene(Protocol):
@@ -54,13 +60,13 @@ class App:
 
     def __init__(
         self,
-        size: tuple[int, int] = theme.WINDOW_SIZE,
+        size: tuple[int, int] | None = None,
         fullscreen: bool = False,
         title: str = "Q-Arcade",
         kiosk: bool = False,
         record: bool = True,
     ):
-        self.size = size
+        self.size = size  # None: fitted to the desktop when the window opens (theme.window_size)
         self.fullscreen = fullscreen
         self.kiosk = kiosk
         self.title = title
@@ -68,10 +74,12 @@ class App:
         self.scene: Scene | None = None
         self.running = False
         self.frames = 0  # display frames drawn since run() began
+        self.stopped_by: int | None = None  # the signal that ended run(), if one did
         self._toast: tuple[str, float] | None = None
         self._want_screenshot = False  # taken after the next draw, so it shows the whole frame
         self.clock: pygame.time.Clock | None = None
         self.recorder = Recorder() if record else None  # always running, so F9 can look back
+        self.gamepads = Gamepads()  # every make of pad in an Xbox pad's numbering, plugged in any time
 
     def open(self) -> None:
         """Open the window (raises NoDisplayError without a screen)."""
@@ -80,6 +88,7 @@ class App:
         if self.kiosk:
             os.environ["SDL_GRAB_KEYBOARD"] = "1"  # a grab takes the keyboard too, not just the mouse
         pygame.init()
+        self.gamepads.open()
         theme.font.cache_clear()  # fonts made before a pygame.quit() elsewhere are dead
         pygame.display.set_caption(self.title)
         try:
@@ -98,9 +107,13 @@ class App:
 
     def _set_mode(self) -> None:
         if self.fullscreen:
-            self.surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)
-        else:
-            self.surface = pygame.display.set_mode(self.size, pygame.RESIZABLE)
+            self.surface = pygame.display.set_mode((0, 0), pygame.FULLSCREEN)  # the desktop's own size
+            return
+        if self.size is None:
+            desktops = pygame.display.get_desktop_sizes()
+            self.size = theme.window_size(desktops[0] if desktops else None)
+        os.environ.setdefault("SDL_VIDEO_CENTERED", "1")  # wholly on screen, title bar included
+        self.surface = pygame.display.set_mode(self.size, pygame.RESIZABLE)
 
     def toggle_fullscreen(self) -> None:
         self.fullscreen = not self.fullscreen
@@ -145,7 +158,7 @@ class App:
     def step(self, dt: float) -> None:
         """One frame: events, update, draw (the loop body, callable from tests)."""
         assert self.scene is not None and self.surface is not None
-        for event in pygame.event.get():
+        for event in self.gamepads.translate(pygame.event.get()):
             if event.type == pygame.QUIT:
                 if not self.kiosk:
                     self.quit()
@@ -172,30 +185,60 @@ class App:
         self.frames += 1
 
     def run(self, scene: Scene, max_frames: int | None = None) -> None:
-        """Show ``scene`` and loop at 60 frames a second until quit (or ``max_frames``)."""
+        """Show ``scene`` and loop at 60 frames a second until quit (or ``max_frames``).
+
+        SIGINT (Ctrl-C) and SIGTERM end the loop as closing the window does, kiosk or not: the scene
+        closes (an arena's worker saves, then stops) and the window with it. Then KeyboardInterrupt
+        is raised, so that the program exits as ``main.py train`` does after Ctrl-C, with status 130.
+        """
         if self.surface is None:
             self.open()
         assert self.clock is not None
         self.scene = scene
         self.running = True
         self.frames = 0
+        self.stopped_by = None
+        previous = self._catch_stop_signals()
         try:
-            while self.running and (max_frames is None or self.frames < max_frames):
-                dt = self.clock.tick(theme.FPS) / 1000.0
-                self.step(min(dt, 0.1))
+            try:
+                while self.running and (max_frames is None or self.frames < max_frames):
+                    dt = self.clock.tick(theme.FPS) / 1000.0
+                    self.step(min(dt, 0.1))
+            finally:
+                self.close()  # the handlers stay: a second Ctrl-C cannot cut the save short
         finally:
-            self.close()
+            for number, handler in previous.items():
+                signal.signal(number, signal.SIG_DFL if handler is None else handler)  # None: SDL's, gone
+        if self.stopped_by is not None:
+            raise KeyboardInterrupt(f"stopped by {signal.Signals(self.stopped_by).name}")
+
+    def _catch_stop_signals(self) -> dict[int, object]:
+        """Make SIGINT and SIGTERM end the loop at the next frame; returns the handlers they had.
+
+        A handler that only sets a flag cannot interrupt a frame halfway, nor the close that saves.
+        Only the main thread may set handlers: elsewhere (a test's thread) nothing changes.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+
+        def stop(number: int, frame: object) -> None:
+            self.stopped_by = number
+            self.running = False
+
+        return {number: signal.signal(number, stop) for number in STOP_SIGNALS}
 
     def close(self) -> None:
         """Close the scene and the window; fonts made for this window go with it."""
-        if self.scene is not None and hasattr(self.scene, "close"):
-            self.scene.close()
-        self.scene = None
-        if self.recorder is not None:
-            self.recorder.close()  # a save in progress finishes first
-        pygame.quit()
-        theme.font.cache_clear()
-        self.surface = None
+        try:
+            if self.scene is not None and hasattr(self.scene, "close"):
+                self.scene.close()
+        finally:
+            self.scene = None
+            if self.recorder is not None:
+                self.recorder.close()  # a save in progress finishes first
+            pygame.quit()
+            theme.font.cache_clear()
+            self.surface = None
 
     def _draw_toast(self) -> None:
         if self._toast is None or self.surface is None:
@@ -207,3 +250,21 @@ class App:
         w, h = self.surface.get_size()
         size = theme.text_size(h, 0.03)
         draw_text(self.surface, message, (w // 2, h - size * 3), size, theme.ACCENT, anchor="midbottom")
+
+
+@contextlib.contextmanager
+def deaf_to_ctrl_c() -> Iterator[None]:
+    """Processes started inside ignore SIGINT, so a Ctrl-C in the terminal, which reaches the whole
+    process group, stops only the window: its close tells each worker to save, then stop.
+
+    An ignored signal stays ignored in a spawned child (a handled one would not). From a thread other
+    than the main one nothing changes: only the main thread may set handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)

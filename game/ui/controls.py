@@ -7,6 +7,10 @@ combined actions (UP+FIRE -> UPFIRE) work on every device alike.
 
 Also here: the gamepad's button numbers, the keys every game screen shares (:class:`MatchKeys`: P, R,
 ESC) and who holds the showcase game's controls in the arena (:class:`ControlHolder`).
+
+Scenes read every gamepad as joystick events in an Xbox (XInput) pad's numbering: PAD_A is the bottom
+face button whatever the make. :mod:`game.ui.gamepads` reads Xbox, PlayStation and Switch pads alike
+through SDL's GameController API and hands the scenes the joystick events an Xbox pad would send.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import pygame
 
 from game.arcade.common import KeyCombo
 
-PAD_A, PAD_B, PAD_X, PAD_Y = 0, 1, 2, 3  # an XInput gamepad's face buttons: SDL's joystick numbers
-PAD_BACK, PAD_START = 6, 7  # ... and the two small buttons in its middle
+PAD_A, PAD_B, PAD_X, PAD_Y = 0, 1, 2, 3  # the face buttons (bottom, right, left, top): XInput's numbers
+PAD_LB, PAD_RB = 4, 5  # the shoulder buttons
+PAD_BACK, PAD_START = 6, 7  # the two small buttons in the middle (PlayStation: share/create, options)
+PAD_LEFT_STICK, PAD_RIGHT_STICK, PAD_GUIDE = 8, 9, 10  # stick clicks and the logo button
+STICK_X_AXIS, STICK_Y_AXIS = 0, 1  # the left stick's joystick axes (then right x, y, left, right trigger)
 STICK_DEADZONE = 0.5  # share of full tilt before a stick counts as a direction
 GAMEPAD_BUTTONS = {PAD_A: "space", PAD_B: "return", PAD_X: "space", PAD_Y: "return"}  # buttons -> keys
 WASD = {"w": "up", "a": "left", "s": "down", "d": "right"}  # letter aliases for the arrows
@@ -124,8 +131,8 @@ class HeldKeys:
             self.pressed.extend(sorted(new - self._hat))
             self._hat = new
             return True
-        if event.type == pygame.JOYAXISMOTION and event.axis in (0, 1):
-            names = ("left", "right") if event.axis == 0 else ("up", "down")
+        if event.type == pygame.JOYAXISMOTION and event.axis in (STICK_X_AXIS, STICK_Y_AXIS):
+            names = ("left", "right") if event.axis == STICK_X_AXIS else ("up", "down")
             before = set(self._stick)
             self._stick -= set(names)
             if event.value <= -STICK_DEADZONE:

@@ -11,6 +11,7 @@ outcome back to the UI thread, which alone shows notices.
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
 import os
 import threading
@@ -33,6 +34,7 @@ MP4_OPTIONS = ["-preset", "veryfast", "-movflags", "+faststart"]  # spare the CP
 GIF_SCALE = 2  # GIF frames are halved: Pillow holds a whole GIF in memory until it writes it
 CLOSE_WAIT_S = 30.0  # how long closing waits for a save to finish, so quitting keeps the file
 NAME_FORMAT = "q-arcade-%Y%m%d-%H%M%S"  # file names sort by the time they were saved
+ERROR_CHARS = 120  # of a failure's text in the notice (ffmpeg's error runs to a screenful)
 
 
 class RecordingRefusedError(Exception):
@@ -60,7 +62,7 @@ class SaveResult:
         """A notice for the window."""
         if self.error is None:
             return f"Saved {self.path}"
-        return f"Recording not saved ({self.error})"
+        return f"Recording not saved: writing {self.path} failed ({self.error})"
 
 
 def capture_size(window: tuple[int, int], max_width: int = MAX_WIDTH_PX) -> tuple[int, int]:
@@ -185,6 +187,11 @@ class Recorder:
         return path
 
     def _write(self, path: Path, frames: list[Frame]) -> None:
+        """The writer thread: encode to a hidden partial file, then rename it whole into place.
+
+        Any failure (a full disk, a folder made read-only, an encoder error) is handed to poll() as a
+        result, never raised: the app keeps running, and files already saved are never touched.
+        """
         partial = path.with_name(f".{path.stem}.part{path.suffix}")  # same folder, so os.replace is atomic
         try:
             images = timeline(frames, self.fps, self.seconds)
@@ -192,10 +199,13 @@ class Recorder:
                 _write_mp4(partial, images, self.fps)
             else:
                 _write_gif(partial, images, self.fps)
+            if path.exists():  # another program took the name since save(): never replace a file
+                path = _free_name(path.parent, path.stem, path.suffix)
             os.replace(partial, path)
         except Exception as error:  # any failure is reported on screen, never raised in a thread
-            partial.unlink(missing_ok=True)
-            self._results.append(SaveResult(path, f"{type(error).__name__}: {error}"))
+            with contextlib.suppress(OSError):  # a folder gone read-only keeps the hidden partial
+                partial.unlink(missing_ok=True)
+            self._results.append(SaveResult(path, describe_error(error)))
         else:
             self._results.append(SaveResult(path))
 
@@ -213,6 +223,20 @@ class Recorder:
         """Let a save in progress finish (up to CLOSE_WAIT_S) and free the ring."""
         self.wait(CLOSE_WAIT_S)
         self.clear()
+
+
+def describe_error(error: Exception) -> str:
+    """A failure in a few words: the system's wording for an OSError ("No space left on device"),
+    else the exception's name and the first line of its text."""
+    if isinstance(error, OSError):
+        code = error.errno
+        if code is None and len(error.args) == 1 and isinstance(error.args[0], int):
+            code = error.args[0]  # OSError(errno.ENOSPC): Python files a lone number under args only
+        text = (error.strerror or os.strerror(code)) if code is not None else str(error)
+    else:
+        text = f"{type(error).__name__}: {error}" if str(error) else ""
+    lines = text.strip().splitlines() or [type(error).__name__]
+    return lines[0] if len(lines[0]) <= ERROR_CHARS else lines[0][: ERROR_CHARS - 3] + "..."
 
 
 def timeline(frames: Sequence[Frame], fps: int, seconds: float) -> Iterator[np.ndarray]:

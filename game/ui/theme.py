@@ -16,7 +16,9 @@ GOOD = (92, 214, 140)
 BAD = (240, 96, 96)
 INFO = (110, 170, 255)
 
-WINDOW_SIZE = (1280, 800)  # default window size in pixels; the window can be resized
+WINDOW_SIZE = (1280, 800)  # the window's size where the desktop has room; the window can be resized
+MIN_WINDOW_SIZE = (800, 500)  # never opened smaller (same 16:10 aspect), unless the desktop itself is
+DESKTOP_SHARE = 0.9  # the window takes at most this share of the desktop's width and of its height
 FPS = 60  # display frames per second
 
 
@@ -31,3 +33,20 @@ def font(size_px: int, bold: bool = False) -> pygame.font.Font:
 def text_size(window_height: int, share: float) -> int:
     """A font size that is ``share`` of the window's height, so text grows with booth screens."""
     return max(14, int(window_height * share))
+
+
+def window_size(desktop: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's size on a ``desktop`` (width, height; None: unknown): WINDOW_SIZE, scaled down with
+    its aspect kept to at most DESKTOP_SHARE of the desktop each way (room for title bars and taskbars),
+    but never under MIN_WINDOW_SIZE, nor over the desktop itself.
+
+    1920x1080 -> 1280x800, 1366x768 -> 1106x691, 1280x720 -> 1037x648, 1024x600 -> 864x540.
+    """
+    width, height = WINDOW_SIZE
+    if desktop is None or min(desktop) <= 0:
+        return WINDOW_SIZE
+    scale = min(1.0, DESKTOP_SHARE * desktop[0] / width, DESKTOP_SHARE * desktop[1] / height)
+    size = (round(width * scale), round(height * scale))
+    if size[0] < MIN_WINDOW_SIZE[0] or size[1] < MIN_WINDOW_SIZE[1]:
+        size = MIN_WINDOW_SIZE
+    return min(size[0], desktop[0]), min(size[1], desktop[1])

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from game.errors import UserError
-from game.modes.kiosk.leaderboard import Leaderboard
 from game.modes.runs import RUNS_DIR, game_slug
 
 Phase = Literal["attract", "visit", "name", "board"]
@@ -90,7 +89,7 @@ class KioskConfig:
         **extra: Any,
     ) -> KioskConfig:
         """The config from ``main.py kiosk``'s flags, checked: every game exists and has the join mode,
-        and the leaderboard file can be written.
+        and the leaderboard file can be written (a damaged one is moved aside when the booth opens it).
 
         Raises:
             UserError: one sentence naming the bad value and what to do.
@@ -154,7 +153,11 @@ class KioskConfig:
 
 
 def check_leaderboard(path: Path) -> None:
-    """Raise UserError unless the leaderboard file can be created or written, and is a leaderboard."""
+    """Raise UserError unless the leaderboard file can be created or written.
+
+    A file that can be written but is damaged is no refusal: the booth's Leaderboard moves it aside
+    and starts an empty one (an unattended booth must come up, not exit into the same error forever).
+    """
     refusal = f"The leaderboard file {path} cannot be written"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +167,6 @@ def check_leaderboard(path: Path) -> None:
         raise UserError(f"{refusal} ({error.strerror}); pass a writable file with --leaderboard.") from error
     if not os.access(path.parent, os.W_OK | os.X_OK):  # SQLite writes its journal beside the file
         raise UserError(f"{refusal} (its folder is read-only); pass a writable file with --leaderboard.")
-    Leaderboard(path).close()  # a damaged file is refused now, in one sentence, not at the first visitor
 
 
 # ---------------------------------------------------------------------- the booth's phases

@@ -30,8 +30,10 @@ from game.modes.protocol import (
 )
 from game.modes.session import Worker
 from game.ui import theme
+from game.ui.app import deaf_to_ctrl_c
 from game.ui.controls import PAD_BACK, PAD_START, ControlHolder, HeldKeys, KeyMap
 from game.ui.widgets.board import draw_grid_values, draw_square_values
+from game.ui.widgets.draw import elide
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
 from game.ui.widgets.plot import LinePlot
@@ -122,6 +124,7 @@ class ArenaScene:
         self.error: Snapshot | None = None
         self.error_for = 0.0
         self.failures = 0  # errors since the worker last sent a normal snapshot
+        self.notices_seen = 0  # the worker's notices already shown (its count starts again on a restart)
         self.last_heard = time.monotonic()  # when the worker last sent anything, or was (re)started
         self.panels: dict[str, pygame.Rect] = {}  # where the last draw put the Q-bars and the epsilon gauge
         self.agreement: deque[bool] = deque(maxlen=AGREEMENT_WINDOW)
@@ -129,7 +132,8 @@ class ArenaScene:
         self.last_loss_step = -1
         self.sent_action: int | None = None  # the person's action the worker last heard of
         if not worker.alive:
-            worker.start()
+            with deaf_to_ctrl_c():  # Ctrl-C stops the window, whose close has the worker save first
+                worker.start()
 
     # ------------------------------------------------------------------ input
 
@@ -274,6 +278,9 @@ class ArenaScene:
             self.failures += 1
             return
         self.failures = 0  # a worker that speaks normally has recovered
+        if snapshot.notice_count > self.notices_seen and snapshot.notices:
+            self.app.notify(snapshot.notices[-1])  # a checkpoint it fell back to, a failed write, a rollback
+        self.notices_seen = snapshot.notice_count
         self.frames.extend(snapshot.frames)
         if snapshot.board_q is not None:
             self.board_q, self.board_mask = snapshot.board_q, snapshot.board_mask
@@ -310,7 +317,8 @@ class ArenaScene:
         self.snapshot = snapshot
 
     def _restart(self) -> None:
-        self.worker.restart()
+        with deaf_to_ctrl_c():
+            self.worker.restart()
         self.last_heard = time.monotonic()
         self.app.notify("The learner was restarted from its last checkpoint.")
         self.error = None
@@ -339,8 +347,11 @@ class ArenaScene:
 
         if not self.kiosk:  # at a kiosk the booth's captions go there
             y = h - bar // 2
-            draw_text(surface, self._status_line(), (bar // 2, y), small, theme.TEXT_DIM, "midleft")
-            draw_text(surface, "F1 help  ·  ESC leave", (w - bar // 2, y), small, theme.TEXT_DIM, "midright")
+            keys = draw_text(
+                surface, "F1 help  ·  ESC leave", (w - bar // 2, y), small, theme.TEXT_DIM, "midright"
+            )
+            status = elide(self._status_line(), theme.font(small), keys.left - bar)  # a long run's numbers
+            draw_text(surface, status, (bar // 2, y), small, theme.TEXT_DIM, "midleft")
         if self.error is not None:
             first = (self.error.error or "").splitlines()[0][:120]
             if not self.restart.gives_up(self.failures):
@@ -364,26 +375,26 @@ class ArenaScene:
             )
 
     def _draw_who(self, surface: pygame.Surface, top: pygame.Rect, size: int) -> None:
+        """Who plays, right of the title: hints go first where the bar is short (a long Atari title on a
+        small window), then the agreement; what remains is cut short rather than run into the title."""
         if self.takeover.human:
             share = (
                 f"  ·  agent agrees with you {100 * np.mean(self.agreement):.0f}%" if self.agreement else ""
             )
-            hand_back = "" if self.kiosk else "  ·  TAB hands back"
-            text, color = f"YOU ARE PLAYING{share}{hand_back}", theme.ACCENT
+            hint = "" if self.kiosk else "  ·  TAB hands back"
+            who, color = "YOU ARE PLAYING", theme.ACCENT
         else:
-            take = "" if self.kiosk else "  ·  press a game key to take over"
-            text, color = f"THE AGENT IS PLAYING{take}", theme.GOOD
+            share, hint = "", "" if self.kiosk else "  ·  press a game key to take over"
+            who, color = "THE AGENT IS PLAYING", theme.GOOD
         mode = "  ·  FAST" if self.fast else ""
         mode += "  ·  LEARNING PAUSED" if self.paused else ""
-        draw_text(
-            surface,
-            text + mode,
-            (top.right - top.height // 2, top.centery),
-            size * 3 // 4,
-            color,
-            "midright",
-            bold=True,
-        )
+        banner_px, pad = size * 3 // 4, top.height // 2
+        font = theme.font(banner_px, True)
+        title_w = theme.font(size, True).size(self.spec.full_title)[0]  # as draw_chrome writes it
+        room = top.width - 3 * pad - title_w - size
+        texts = (f"{who}{share}{hint}{mode}", f"{who}{share}{mode}", f"{who}{mode}")
+        text = next((t for t in texts if font.size(t)[0] <= room), elide(texts[-1], font, room))
+        draw_text(surface, text, (top.right - pad, top.centery), banner_px, color, "midright", bold=True)
 
     def _draw_side(self, surface: pygame.Surface, side: pygame.Rect, small: int) -> None:
         q_h = int(side.height * 0.4)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pygame
 
 from game.ui import theme
+from game.ui.widgets.draw import elide
 
 
 def draw_text(
@@ -32,20 +33,23 @@ def draw_panel(surface: pygame.Surface, rect: pygame.Rect, color=theme.PANEL, ed
 
 
 def draw_banner(surface: pygame.Surface, lines: list[str], size_px: int, color=theme.TEXT) -> None:
-    """Lines of text centred on a translucent band across the middle of the surface."""
+    """Lines of text centred on a translucent band across the middle of the surface; a line too wide
+    for the window is cut short with an ellipsis."""
     w, h = surface.get_size()
     line_h = int(size_px * 1.15)
     band = pygame.Surface((w, line_h * len(lines) + size_px), pygame.SRCALPHA)
     band.fill((0, 0, 0, 170))
     top = h * 2 // 3 - band.get_height() // 2  # below the middle, where games print their own messages
     surface.blit(band, (0, top))
+    room = w - 2 * (size_px // 2)
     for i, line in enumerate(lines):
         first = i == 0
+        size = size_px if first else size_px * 2 // 3
         draw_text(
             surface,
-            line,
+            elide(line, theme.font(size, first), room),
             (w // 2, top + size_px // 2 + i * line_h),
-            size_px if first else size_px * 2 // 3,
+            size,
             color if first else theme.TEXT_DIM,
             anchor="midtop",
             bold=first,

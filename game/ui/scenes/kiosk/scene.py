@@ -56,6 +56,8 @@ class KioskScene:
         self.kiosk = Kiosk(config)
         self.phase = self.kiosk.phase
         self.leaderboard = Leaderboard(config.leaderboard)
+        if self.leaderboard.recovered:  # a damaged file was moved aside at start: tell the operator
+            app.notify(self.leaderboard.recovered)
         self.games = games or KioskGames(app, config)
         self.held = HeldKeys()
         self.clock = 0.0  # seconds of update(dt) since the kiosk started
