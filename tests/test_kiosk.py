@@ -3,6 +3,7 @@ restarts, the operator's hotkeys, the watchdog, and an accelerated soak with a r
 
 import os
 import random
+import sqlite3
 import time
 from collections import deque
 
@@ -699,3 +700,23 @@ def test_a_damaged_leaderboard_is_moved_aside_and_the_booth_says_so(app, tmp_pat
     assert scene.leaderboard.top() == [], "an empty board: the booth runs"
     assert list(tmp_path.glob("board.damaged-*.sqlite3")), "the damaged file is kept aside"
     assert app._toast is not None and "damaged" in app._toast[0]
+
+
+def test_a_name_the_disk_cannot_take_is_said_and_the_booth_goes_on(app, tmp_path, monkeypatch):
+    scene = open_kiosk(app, kiosk_config(tmp_path, session_seconds=40.0, idle_seconds=30.0))
+    play_a_tictactoe_game(app, scene)
+    post(pygame.KEYDOWN, key=pygame.K_UP, mod=0, unicode="", scancode=0)
+    run(app, 40, dt=1.0)
+    post(pygame.KEYUP, key=pygame.K_UP, mod=0, unicode="", scancode=0)
+    assert scene.kiosk.phase == NAME
+
+    def full_disk(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(scene.leaderboard, "add", full_disk)
+    key(pygame.K_a, "A")
+    key(pygame.K_RETURN, "\r")
+    run(app)
+    assert scene.kiosk.phase == ATTRACT and "could not be saved" in app._toast[0]
+    run(app, 60)
+    assert scene.kiosk.phase == ATTRACT, "the booth runs on"

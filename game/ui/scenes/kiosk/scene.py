@@ -12,6 +12,8 @@ nowhere, and the app ignores closing the window. Operators hold Ctrl+Shift (neve
 
 from __future__ import annotations
 
+import sqlite3
+
 import pygame
 
 from game.catalog import find_game
@@ -192,8 +194,13 @@ class KioskScene:
     def _save_name(self) -> None:
         assert self.name_screen is not None and self.result is not None
         game, mode, person, agent = self.result
-        entry = self.leaderboard.add(self.name_screen.entry.text, game, mode, person, agent)
-        self.saved = (entry, self.leaderboard.rank(entry), self.leaderboard.top(game, mode))
+        try:
+            entry = self.leaderboard.add(self.name_screen.entry.text, game, mode, person, agent)
+            self.saved = (entry, self.leaderboard.rank(entry), self.leaderboard.top(game, mode))
+        except (sqlite3.Error, OSError) as error:  # a full or failing disk: the booth goes on without it
+            self.app.notify(f"The name could not be saved ({error}); the booth goes on.")
+            self._back_to_attract()
+            return
         self.kiosk.name_saved()
         self._sync()
 
