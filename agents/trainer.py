@@ -18,16 +18,14 @@ anything is allocated (:class:`agents.resources.NotEnoughMemoryError`).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import os
 import time
 import zipfile
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -35,239 +33,18 @@ import torch
 
 from agents import resources
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from agents.dqn import DQNAgent, DQNConfig, NonFiniteUpdateError, make_agent
+from agents.dqn import DQNAgent, NonFiniteUpdateError, make_agent
 from agents.metrics import MetricsLog
+from agents.pools import EnvPool, EpisodeEnd, Pool, play_episodes, play_pool_episodes
 from agents.replay import Transition
-from agents.schedules import LinearSchedule
 from agents.threads import ThreadGovernor
+from agents.train_config import TrainConfig
 
 RUN_FORMAT_VERSION = 1  # of config.json in a run directory
 LATEST = "latest.pt"  # the checkpoint a resume starts from
 BEST = "best.pt"  # the weights of the best evaluation so far
 REPLAY_FILE = "replay.replay.npz"
 MAX_BAD_UPDATES = 3  # non-finite updates since the last good state before learning stops for good
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train: budget, pace of learning, exploration, evaluation and saving. Steps are agent steps."""
-
-    total_steps: int = 50_000
-    """agent steps to train for, summed over environments"""
-    num_envs: int = 1
-    """environments stepped side by side"""
-    learning_starts: int = 1_000
-    """agent steps of experience before the first update"""
-    train_every: int = 1
-    """agent steps per update (4 with batch 32 = 8 samples per step, as in the DQN papers)"""
-    epsilon_start: float = 1.0
-    """exploration at step 0"""
-    epsilon_end: float = 0.05
-    """exploration after the decay (of environment 0, the one on screen)"""
-    epsilon_end_max: float | None = None
-    """when set, the environments' final explorations spread geometrically from epsilon_end
-    (environment 0) to this (the last), as the actors of Ape-X do: most play near-greedy, a few
-    keep trying other actions; None: every environment ends at epsilon_end"""
-    epsilon_decay_steps: int = 10_000
-    """agent steps over which epsilon falls linearly"""
-    eval_epsilon: float = 0.01
-    """exploration while evaluating"""
-    eval_every_steps: int = 10_000
-    """agent steps between evaluations (0 = never)"""
-    eval_episodes: int = 5
-    """episodes per evaluation"""
-    eval_max_steps: int = 27_000
-    """an evaluation episode longer than this many agent steps is cut"""
-    checkpoint_every_steps: int = 10_000
-    """agent steps between checkpoints"""
-    keep_checkpoints: int = 3
-    """periodic checkpoints kept besides latest.pt"""
-    save_replay: bool = True
-    """save the replay memory with each checkpoint so a resume continues with it"""
-    clip_rewards: bool = False
-    """learn from sign(reward) (Atari); returns are reported unclipped"""
-    seed: int = 0
-    """seed of the environments (env i gets seed + i)"""
-    overlap: bool = True
-    """learn while the environments step, where the pool steps in threads of its own (Atari)"""
-    dqn: DQNConfig = field(default_factory=DQNConfig)
-    """the agent's settings"""
-
-    def __post_init__(self) -> None:
-        # A zero or negative count would end in a ZeroDivisionError, an IndexError or a silent no-op.
-        for name in ("total_steps", "num_envs", "train_every", "eval_episodes", "eval_max_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
-        for name in (
-            "learning_starts",
-            "epsilon_decay_steps",
-            "eval_every_steps",
-            "checkpoint_every_steps",
-            "keep_checkpoints",
-            "seed",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")
-        for name in ("epsilon_start", "epsilon_end", "eval_epsilon"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
-        if self.epsilon_end_max is not None and not self.epsilon_end < self.epsilon_end_max <= 1.0:
-            raise ValueError(
-                f"epsilon_end_max must be above epsilon_end ({self.epsilon_end}) and at most 1, "
-                f"not {self.epsilon_end_max}"
-            )
-        if self.epsilon_end_max is not None and self.epsilon_end <= 0.0:
-            raise ValueError("epsilon_end must be above 0 when epsilon_end_max spreads it geometrically")
-
-    def to_dict(self) -> dict[str, Any]:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "dqn"}
-        return {**values, "dqn": self.dqn.to_dict()}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        values = dict(values)
-        dqn = DQNConfig.from_dict(values.pop("dqn", {}))
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown training settings {sorted(unknown)}")
-        return cls(**values, dqn=dqn)
-
-    def epsilon(self, step: int) -> float:
-        """Environment 0's exploration at ``step``."""
-        return LinearSchedule(self.epsilon_start, self.epsilon_end, self.epsilon_decay_steps)(step)
-
-    def epsilon_ends(self) -> np.ndarray:
-        """Each environment's exploration after the decay."""
-        if self.epsilon_end_max is None or self.num_envs == 1:
-            return np.full(self.num_envs, self.epsilon_end)
-        return self.epsilon_end * (self.epsilon_end_max / self.epsilon_end) ** np.linspace(
-            0.0, 1.0, self.num_envs
-        )
-
-    def epsilons(self, step: int) -> np.ndarray:
-        """Each environment's exploration at ``step``: the same linear decay towards its own end."""
-        fraction = LinearSchedule(0.0, 1.0, self.epsilon_decay_steps)(step)
-        return self.epsilon_start + fraction * (self.epsilon_ends() - self.epsilon_start)
-
-
-@dataclass
-class EpisodeEnd:
-    """One finished game of one environment."""
-
-    env: int
-    ret: float
-    length: int
-
-
-def play_episodes(
-    agent: DQNAgent, make_env: Callable[[], gym.Env], episodes: int, epsilon: float, seed: int, max_steps: int
-) -> list[float]:
-    """The returns of ``episodes`` games the agent plays at ``epsilon`` (game n seeded seed + n)."""
-    env = make_env()
-    returns = []
-    try:
-        for n in range(episodes):
-            obs, _ = env.reset(seed=seed + n)
-            total, done, length = 0.0, False, 0
-            while not done and length < max_steps:
-                action = agent.act(obs, epsilon).action
-                obs, reward, terminated, truncated, _ = env.step(int(action))
-                total += float(reward)
-                done = terminated or truncated
-                length += 1
-            returns.append(total)
-    finally:
-        env.close()
-    return returns
-
-
-def play_pool_episodes(agent: DQNAgent, pool: Pool, epsilon: float, max_steps: int) -> list[float]:
-    """The returns of one game in each of ``pool``'s environments, played side by side.
-
-    The pool must end an episode only when its game ends (no episodic life). A game longer than
-    ``max_steps`` agent steps is cut there; a game that ended waits for the others.
-    """
-    obs = pool.reset()
-    totals = np.zeros(pool.num_envs)
-    playing = np.ones(pool.num_envs, dtype=bool)
-    for _ in range(max_steps):
-        actions = agent.act_batch(obs, epsilon).actions
-        _, rewards, terminated, truncated, _, obs = pool.step(actions)
-        totals += np.where(playing, rewards, 0.0)
-        playing &= ~(terminated | truncated)
-        if not playing.any():
-            break
-    return totals.tolist()
-
-
-class Pool(Protocol):
-    """N environments the Trainer steps together (EnvPool, or a vectorized simulator's adapter).
-
-    A pool whose simulator steps in threads of its own may also offer ``step_async(actions)`` and
-    ``step_wait()`` (the same results as ``step``): the Trainer then learns while the games step.
-    """
-
-    observation_space: gym.Space
-    """one environment's observation space"""
-    action_space: gym.Space
-    """one environment's action space"""
-    seed: int
-    """env i is seeded with seed + i at the first reset"""
-    num_envs: int
-    """environments in the pool"""
-
-    def reset(self) -> np.ndarray: ...
-
-    def step(
-        self, actions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict], np.ndarray]: ...
-
-    def frame(self, index: int) -> np.ndarray | None: ...
-
-    def close(self) -> None: ...
-
-
-class EnvPool:
-    """N environments stepped one after another; a finished one is reset at once.
-
-    ``step`` returns the observation each transition ends in (the final one for finished episodes)
-    separately from the observation the next action is chosen from.
-    """
-
-    def __init__(self, make_env: Callable[[], gym.Env], num_envs: int, seed: int):
-        self.envs = [make_env() for _ in range(num_envs)]
-        self.num_envs = num_envs
-        self.seed = seed
-        first = self.envs[0]
-        self.observation_space = first.observation_space
-        self.action_space = first.action_space
-
-    def reset(self) -> np.ndarray:
-        return np.stack([env.reset(seed=self.seed + i)[0] for i, env in enumerate(self.envs)])
-
-    def step(
-        self, actions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[dict], np.ndarray]:
-        """Returns (next_obs, rewards, terminated, truncated, infos, obs_to_act_on)."""
-        results = [env.step(int(a)) for env, a in zip(self.envs, actions, strict=True)]
-        next_obs = np.stack([r[0] for r in results])
-        rewards = np.array([r[1] for r in results], dtype=np.float32)
-        terminated = np.array([r[2] for r in results])
-        truncated = np.array([r[3] for r in results])
-        infos = [r[4] for r in results]
-        obs = next_obs.copy()
-        for i in np.flatnonzero(terminated | truncated):
-            obs[i] = self.envs[i].reset()[0]
-        return next_obs, rewards, terminated, truncated, infos, obs
-
-    def frame(self, index: int) -> np.ndarray | None:
-        """Environment ``index``'s current picture."""
-        return self.envs[index].render()
-
-    def close(self) -> None:
-        for env in self.envs:
-            env.close()
 
 
 class Trainer:

@@ -53,7 +53,8 @@ from torch.nn import functional
 from agents.dqn import DQNConfig, bf16_is_fast
 from agents.networks import NatureCNN
 from agents.schedules import LinearSchedule
-from agents.trainer import TrainConfig, Trainer
+from agents.train_config import TrainConfig
+from agents.trainer import Trainer
 from benchmarks._common import print_footer, print_header, print_table
 from game.atari.env import AtariEnv
 from game.catalog import find_game

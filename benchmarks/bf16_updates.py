@@ -33,8 +33,9 @@ import torch
 
 from agents.checkpoint import load_checkpoint
 from agents.dqn import DQNAgent, bf16_is_fast
+from agents.pools import play_pool_episodes
 from agents.replay import Batch
-from agents.trainer import LATEST, REPLAY_FILE, Trainer, play_pool_episodes
+from agents.trainer import LATEST, REPLAY_FILE, Trainer
 from benchmarks._common import print_footer, print_header, print_table
 from game.catalog import find_game
 

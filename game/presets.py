@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from agents.dqn import DQNConfig
-from agents.trainer import TrainConfig
+from agents.train_config import TrainConfig
 from game.errors import UserError
 
 PRESETS: dict[str, TrainConfig] = {

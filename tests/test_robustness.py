@@ -19,7 +19,8 @@ from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.dqn import DQNConfig
 from agents.replay import replay_nbytes
 from agents.resources import NotEnoughMemoryError
-from agents.trainer import REPLAY_FILE, TrainConfig, Trainer
+from agents.train_config import TrainConfig
+from agents.trainer import REPLAY_FILE, Trainer
 from game.catalog import find_game
 
 torch.set_num_threads(1)

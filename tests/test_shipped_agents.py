@@ -5,9 +5,10 @@ import itertools
 import pytest
 import torch
 
+from agents.pools import play_episodes
 from agents.selfplay import greedy_policy
 from agents.tabular import load_table
-from agents.trainer import TrainConfig, play_episodes
+from agents.train_config import TrainConfig
 from game.arcade.tictactoe import TicTacToeEnv
 from game.catalog import find_game
 from game.modes.runs import AGENTS_DIR, load_shipped_agent, manifest

@@ -15,10 +15,12 @@ import torch
 
 from agents.checkpoint import load_checkpoint
 from agents.dqn import DQNConfig
+from agents.pools import EnvPool, play_pool_episodes
 from agents.replay import Transition
 from agents.schedules import PowerSchedule
 from agents.tabular import QTable, value_iteration
-from agents.trainer import EnvPool, TrainConfig, Trainer, play_pool_episodes
+from agents.train_config import TrainConfig
+from agents.trainer import Trainer
 from game.arcade.catch import CatchEnv
 from game.arcade.gridworld import GridWorldEnv
 from game.catalog import find_game

@@ -102,7 +102,7 @@ def load_shipped_agent(path: str | os.PathLike) -> tuple[DQNAgent, dict[str, Any
     """A shipped agent's network, ready to act, and its metadata."""
     from agents.checkpoint import load_checkpoint
     from agents.dqn import make_agent
-    from agents.trainer import TrainConfig
+    from agents.train_config import TrainConfig
     from game.catalog import find_game
 
     state, metadata = load_checkpoint(path)

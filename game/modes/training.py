@@ -21,7 +21,8 @@ from agents.checkpoint import CheckpointError
 from agents.progress import ProgressBar
 from agents.resources import NotEnoughMemoryError
 from agents.threads import ThreadGovernor
-from agents.trainer import TrainConfig, Trainer
+from agents.train_config import TrainConfig
+from agents.trainer import Trainer
 from game.catalog import GameSpec, find_game
 from game.errors import UserError
 from game.modes.runs import RUNS_DIR, game_slug
