@@ -222,3 +222,29 @@ def test_the_learners_notices_reach_the_screen_once(app):
     app.step(1 / 60)
     assert app._toast is None, "a notice already shown is not shown again"
     scene.close()
+
+
+class RefusingWorker(FailingWorker):
+    """A worker whose settings the machine cannot hold: every start ends in the same sentence."""
+
+    def poll(self):
+        from game.modes.protocol import Snapshot
+
+        if not self.pending:
+            return None
+        self.pending = False
+        message = "dqn.replay_capacity=10,000,000,000 needs 526 GiB of replay memory but 22 GiB is available."
+        return Snapshot(error=message, retry=False)
+
+
+def test_a_learner_that_cannot_start_is_not_restarted_until_the_person_says_so(app):
+    worker = RefusingWorker()
+    scene = ArenaScene(app, find_game("catch"), worker)
+    app.scene = scene
+    for _ in range(60 * 6):  # six seconds: two restarts would have come by now
+        app.step(1 / 60)
+    assert worker.starts == 1 and scene.error is not None and not scene.error.retry
+    post_key(pygame.K_RETURN)
+    app.step(1 / 60)
+    assert worker.starts == 2, "ENTER tries again"
+    scene.close()

@@ -1,5 +1,6 @@
 """The worker process: it starts, streams snapshots, obeys commands, survives a kill, and stops cleanly."""
 
+import multiprocessing as mp
 import time
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 
 from agents.checkpoint import load_checkpoint
 from game.modes.protocol import HandBack, HumanAction, Pause, Save, SessionConfig, SetSpeed, TakeOver
-from game.modes.session import Session, Worker
+from game.modes.session import Session, Worker, run_session
 
 WAIT_S = 60  # a spawned worker imports torch and gymnasium first: generous on a busy two-core machine
 
@@ -154,3 +155,17 @@ def test_a_damaged_latest_checkpoint_resumes_from_the_previous_one_and_the_snaps
         again.close()
     assert snapshot.error is None and snapshot.checkpoint == str(numbered[-1]), "the newest good one"
     assert snapshot.notice_count == 1 and numbered[-1].name in snapshot.notices[-1]
+
+
+def test_settings_the_machine_cannot_hold_end_in_one_sentence_that_is_not_retried(tmp_path):
+    context = mp.get_context("spawn")
+    commands, snapshots = context.Queue(), context.Queue()
+    config = SessionConfig(
+        "catch", str(tmp_path / "run"), train_overrides={"dqn.replay_capacity": "10000000000"}
+    )
+    run_session(config, commands, snapshots)  # in this process: it must return, not raise
+    snapshot = snapshots.get(timeout=10)
+    assert (
+        snapshot.error is not None and "replay_capacity" in snapshot.error and "available" in snapshot.error
+    )
+    assert snapshot.traceback is None and not snapshot.retry

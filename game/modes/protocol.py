@@ -117,6 +117,8 @@ class Snapshot:
     """how many notices the learner has made in all: a rise means new ones"""
     error: str | None = None
     traceback: str | None = None
+    retry: bool = True
+    """False: a restart would fail the same way (settings the machine cannot hold, no loadable checkpoint)"""
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,7 @@ def run_session(
         session.save(with_replay=False)  # weights only: a window closes within two seconds
         _offer(snapshots, session.final_snapshot(), force=True)
     except (NotEnoughMemoryError, CheckpointError) as error:  # the settings or the run: one sentence
-        _offer(snapshots, Snapshot(error=str(error)), force=True)
+        _offer(snapshots, Snapshot(error=str(error), retry=False), force=True)
     except Exception as error:  # the UI shows it and may restart from the last checkpoint
         _offer(
             snapshots,
@@ -288,9 +288,10 @@ def run_session(
     finally:
         if session is not None:
             session.close()
-        # The process ends next: leave the interpreter's last collection nothing to walk (it took
-        # 1-2 s with torch loaded, and a closing window waits for this process).
-        gc.freeze()
+        if parent is not None:
+            # This worker process ends next: leave the interpreter's last collection nothing to walk
+            # (it took 1-2 s with torch loaded, and a closing window waits for this process).
+            gc.freeze()
 
 
 def _drain(commands: mp.Queue, session: Session) -> None:

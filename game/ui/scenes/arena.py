@@ -163,7 +163,7 @@ class ArenaScene:
 
     def _arena_key(self, event: pygame.event.Event) -> bool:
         """Keys of the arena itself (never the game's); True when the key was one."""
-        if self.error is not None and self.restart.gives_up(self.failures) and event.key == pygame.K_RETURN:
+        if self.error is not None and self._gives_up() and event.key == pygame.K_RETURN:
             self.failures = 0
             self._restart()
             return True
@@ -252,7 +252,7 @@ class ArenaScene:
         if self.error is not None:
             self.error_for += dt
             delay = self.restart.delay(self.failures)
-            if self.error_for >= delay and not self.restart.gives_up(self.failures):
+            if self.error_for >= delay and not self._gives_up():
                 self._restart()
         elif not self.worker.alive and self.snapshot is not None:
             self._fail("The learner stopped without a word.")
@@ -262,6 +262,11 @@ class ArenaScene:
             while len(self.frames) > MAX_FRAME_BACKLOG:
                 self.frames.popleft()
             self.frame = self.frames.popleft()
+
+    def _gives_up(self) -> bool:
+        """Whether the arena stops restarting the learner and leaves it to the person (ENTER)."""
+        hopeless = self.error is not None and not self.error.retry  # a restart would fail the same way
+        return hopeless or self.restart.gives_up(self.failures)
 
     def _fail(self, message: str) -> None:
         self.error = Snapshot(error=message)
@@ -354,8 +359,10 @@ class ArenaScene:
             draw_text(surface, status, (bar // 2, y), small, theme.TEXT_DIM, "midleft")
         if self.error is not None:
             first = (self.error.error or "").splitlines()[0][:120]
-            if not self.restart.gives_up(self.failures):
+            if not self._gives_up():
                 lines = ["THE LEARNER STOPPED", first, "restarting from the last checkpoint…"]
+            elif not self.error.retry:  # the settings or the run: restarting would fail the same way
+                lines = ["THE LEARNER CANNOT START", first, "ENTER to try again  ·  ESC to leave"]
             else:
                 lines = ["THE LEARNER KEEPS STOPPING", first, "ENTER to try again  ·  ESC to leave"]
             draw_banner(surface, lines, size * 2, theme.BAD)
