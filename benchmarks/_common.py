@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")  # shown with the command
 
@@ -79,3 +80,13 @@ def _cell(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def save_png(surface, out: Path) -> None:
+    """Write a pygame surface as a PNG, atomically: a temporary file, then ``os.replace``."""
+    import pygame  # only the benchmarks that draw need it
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.tmp.png")
+    pygame.image.save(surface, str(temporary))
+    os.replace(temporary, out)

@@ -42,7 +42,7 @@ if not __package__:  # run as `python benchmarks/kiosk_soak.py`: make the reposi
 
 import numpy as np
 
-from benchmarks._common import print_footer, print_header
+from benchmarks._common import print_footer, print_header, save_png
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN = "1280x800x24"  # the virtual screen: width x height x depth
@@ -522,10 +522,7 @@ def draw(samples: list[Sample], out: Path, title: str) -> None:
                     x = rect.x + m / x_max * rect.width
                     pygame.draw.line(surface, (240, 70, 70), (x, rect.y), (x, rect.bottom), 2)
                     break
-        out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = out.with_name(f".{out.name}.tmp.png")
-        pygame.image.save(surface, str(temporary))
-        os.replace(temporary, out)
+        save_png(surface, out)
     finally:
         pygame.font.quit()
 

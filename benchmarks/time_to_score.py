@@ -21,6 +21,7 @@ if not __package__:  # run as `python benchmarks/time_to_score.py`: make the rep
 
 import numpy as np
 
+from benchmarks._common import save_png
 from game.errors import UserError
 from game.modes.runs import RunCurves, read_run
 
@@ -109,10 +110,7 @@ def draw(runs: list[RunCurves], thresholds: list[float], out: Path) -> None:
         for i, run in enumerate(runs):
             text = font.render(run.name, True, COLOURS[i % len(COLOURS)])
             surface.blit(text, (70 + i * 180, SIZE[1] - 34))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = out.with_name(f".{out.name}.tmp.png")
-        pygame.image.save(surface, str(temporary))
-        os.replace(temporary, out)
+        save_png(surface, out)
     finally:
         pygame.font.quit()
 

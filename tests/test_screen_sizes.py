@@ -31,7 +31,7 @@ from game.ui.scenes.race import RaceScene
 from game.ui.scenes.versus import VersusScene
 from game.ui.widgets import text as text_widgets
 from tests.screen import FRAME_S
-from tests.test_kiosk import FakeGames, kiosk_config
+from tests.test_kiosk import FakeGames, FakeWorker, kiosk_config
 
 DESKTOPS = {(1280, 720): (1037, 648), (1366, 768): (1106, 691), (1024, 600): (864, 540)}
 """small desktops and the window each gets"""
@@ -117,29 +117,8 @@ def drawn(monkeypatch) -> Drawn:
     return record
 
 
-class FakeWorker:
-    """A learner that answers at once: the game's first frame, moving Q-values, a loss and returns."""
-
-    def __init__(self, game_id: str):
-        env = find_game(game_id).make_env("show")
-        env.reset(seed=0)
-        self.frame = env.render()
-        self.n_actions = int(env.action_space.n)
-        env.close()
-        self.alive = False
-        self.step = 0
-
-    def start(self, resume=None):
-        self.alive = True
-
-    def restart(self):
-        self.alive = True
-
-    def stop(self, save=True):
-        self.alive = False
-
-    def send(self, command):
-        pass
+class LongRunWorker(FakeWorker):
+    """A learner far into a long run: the widest numbers, moving Q-values, a loss and returns."""
 
     def poll(self):
         self.step += 1
@@ -163,7 +142,7 @@ class FakeWorker:
 
 
 def arena(app: App, game_id: str = "catch") -> ArenaScene:
-    return ArenaScene(app, find_game(game_id), FakeWorker(game_id))
+    return ArenaScene(app, find_game(game_id), LongRunWorker(game_id))
 
 
 def arena_taken_over(app: App) -> ArenaScene:

@@ -23,9 +23,12 @@ import dataclasses
 import gc
 import multiprocessing as mp
 import queue
+import signal
+import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -361,7 +364,8 @@ class Worker:
             name="q-arcade-worker",
             daemon=True,
         )
-        self.process.start()
+        with deaf_to_ctrl_c():  # Ctrl-C stops the window, whose close has the worker save first
+            self.process.start()
 
     @property
     def alive(self) -> bool:
@@ -418,3 +422,21 @@ class Worker:
                 q.cancel_join_thread()
                 q.close()
         self.process = None
+
+
+@contextlib.contextmanager
+def deaf_to_ctrl_c() -> Iterator[None]:
+    """Processes started inside ignore SIGINT, so a Ctrl-C in the terminal, which reaches the whole
+    process group, stops only the window: its close tells each worker to save, then stop.
+
+    An ignored signal stays ignored in a spawned child (a handled one would not). From a thread other
+    than the main one nothing changes: only the main thread may set handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)

@@ -11,13 +11,11 @@ work in a kiosk too.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -250,21 +248,3 @@ class App:
         w, h = self.surface.get_size()
         size = theme.text_size(h, 0.03)
         draw_text(self.surface, message, (w // 2, h - size * 3), size, theme.ACCENT, anchor="midbottom")
-
-
-@contextlib.contextmanager
-def deaf_to_ctrl_c() -> Iterator[None]:
-    """Processes started inside ignore SIGINT, so a Ctrl-C in the terminal, which reaches the whole
-    process group, stops only the window: its close tells each worker to save, then stop.
-
-    An ignored signal stays ignored in a spawned child (a handled one would not). From a thread other
-    than the main one nothing changes: only the main thread may set handlers.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)

@@ -30,7 +30,6 @@ from game.modes.protocol import (
 )
 from game.modes.session import Worker
 from game.ui import theme
-from game.ui.app import deaf_to_ctrl_c
 from game.ui.controls import PAD_BACK, PAD_START, ControlHolder, HeldKeys, KeyMap
 from game.ui.widgets.board import draw_grid_values, draw_square_values
 from game.ui.widgets.draw import elide
@@ -132,8 +131,7 @@ class ArenaScene:
         self.last_loss_step = -1
         self.sent_action: int | None = None  # the person's action the worker last heard of
         if not worker.alive:
-            with deaf_to_ctrl_c():  # Ctrl-C stops the window, whose close has the worker save first
-                worker.start()
+            worker.start()
 
     # ------------------------------------------------------------------ input
 
@@ -322,8 +320,7 @@ class ArenaScene:
         self.snapshot = snapshot
 
     def _restart(self) -> None:
-        with deaf_to_ctrl_c():
-            self.worker.restart()
+        self.worker.restart()
         self.last_heard = time.monotonic()
         self.app.notify("The learner was restarted from its last checkpoint.")
         self.error = None
