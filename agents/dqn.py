@@ -24,6 +24,7 @@ from agents.dqn_config import DQNConfig
 from agents.networks import ImageQNetwork, QParts, make_network
 from agents.replay import Batch, ReplayMemory, Transition, observation_layout
 from agents.schedules import ConstantSchedule, LinearSchedule, Schedule
+from agents.update_trace import UpdateTrace
 
 __all__ = [
     "DQNAgent",
@@ -119,6 +120,9 @@ class DQNAgent:
         self.update_count = 0
         self.statistics: dict[str, float] = {}
         """the numbers of the last update"""
+        self._trace_request: tuple[int | None] | None = None  # (index,) for the next update to trace
+        self.last_trace: UpdateTrace | None = None
+        """the values of the latest update that was asked to be traced (``trace_next_update``)"""
 
     # ---------------------------------------------------------------- acting
 
@@ -141,15 +145,23 @@ class DQNAgent:
             advantages=None if parts.advantages is None else parts.advantages.float().cpu().numpy(),
         )
 
+    def q_values(self, obs_batch: np.ndarray | torch.Tensor, target: bool = False) -> torch.Tensor:
+        """Q-values of the online (or the target) network for a batch, computed as the update computes
+        them (in bfloat16 where the update is), as float32; no gradient."""
+        network = self.target_network if target else self.network
+        obs = torch.as_tensor(obs_batch, device=self.device)
+        with torch.inference_mode(), torch.autocast(self.device.type, torch.bfloat16, enabled=self.bf16):
+            return network(obs).float()
+
     def _forward_parts(self, obs: torch.Tensor) -> QParts:
         forward_parts = getattr(self.network, "forward_parts", None)
         return forward_parts(obs) if forward_parts is not None else QParts(self.network(obs), None, None)
 
     # ---------------------------------------------------------------- observing
 
-    def observe(self, transition: Transition, stream: int = 0) -> None:
-        """Remember one transition of environment ``stream``."""
-        self.replay.add(stream, transition)
+    def observe(self, transition: Transition, stream: int = 0) -> int:
+        """Remember one transition of environment ``stream``; returns its global replay index."""
+        return self.replay.add(stream, transition)
 
     def observe_batch(
         self,
@@ -166,18 +178,28 @@ class DQNAgent:
 
     # ---------------------------------------------------------------- learning
 
+    def bootstrap(self, next_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(a', Q_target(s', a')): a' = argmax_a Q_online(s', a) (Double DQN: the online network picks,
+        the target network values) or argmax_a Q_target(s', a)."""
+        next_q_target = self.target_network(next_obs).float()
+        if self.config.double_dqn:
+            next_action = self.network(next_obs).argmax(dim=1)
+            return next_action, next_q_target.gather(1, next_action.unsqueeze(1)).squeeze(1)
+        next_value, next_action = next_q_target.max(dim=1)
+        return next_action, next_value
+
     def bellman_target(
         self, reward: torch.Tensor, discount: torch.Tensor, next_obs: torch.Tensor
     ) -> torch.Tensor:
-        """y = R + gamma^k * Q_target(s', a') with a' = argmax_a Q_online(s', a) (Double DQN) or
-        argmax_a Q_target(s', a); ``discount`` (gamma^k, or 0 after termination) stops bootstrapping."""
-        next_q_target = self.target_network(next_obs).float()
-        if self.config.double_dqn:
-            next_action = self.network(next_obs).argmax(dim=1, keepdim=True)
-            next_value = next_q_target.gather(1, next_action).squeeze(1)
-        else:
-            next_value = next_q_target.max(dim=1).values
-        return reward + discount * next_value
+        """y = R + gamma^k * Q_target(s', a') (see ``bootstrap``); ``discount`` (gamma^k, or 0 after
+        termination) stops bootstrapping."""
+        return reward + discount * self.bootstrap(next_obs)[1]
+
+    def trace_next_update(self, index: int | None = None) -> None:
+        """Have the next update keep its values in ``last_trace``, with the transition at global replay
+        ``index`` in its batch (its first row; None: the batch as sampled). A transition that cannot
+        be sampled by then is left out and the update is not traced."""
+        self._trace_request = (index,)
 
     def update(self) -> dict[str, float]:
         """One gradient step on a sampled batch; returns loss, mean Q, TD error, gradient norm, ...
@@ -188,12 +210,20 @@ class DQNAgent:
         """
         config = self.config
         beta = self.beta(self.update_count)
-        batch = self.replay.sample(config.batch_size, beta=beta)
+        request, self._trace_request = self._trace_request, None
+        traced_index = None if request is None else request[0]
+        if traced_index is not None and not self.replay.is_sampleable(traced_index):
+            request = traced_index = None  # overwritten, or its window is not complete yet
+        if traced_index is None:
+            batch = self.replay.sample(config.batch_size, beta=beta)
+        else:
+            batch = self.replay.sample(config.batch_size, beta=beta, include=np.array([traced_index]))
         obs, action, reward, next_obs, discount, weight, demo = self._tensors(batch)
 
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             with torch.no_grad():
-                target = self.bellman_target(reward, discount, next_obs)
+                next_action, next_value = self.bootstrap(next_obs)
+                target = reward + discount * next_value
             q_values = self.network(obs).float()
         q_taken = q_values.gather(1, action.unsqueeze(1)).squeeze(1)
         td_error = target - q_taken
@@ -226,6 +256,10 @@ class DQNAgent:
         abs_td = td_error.detach().abs()
         self.replay.update_priorities(batch.index, abs_td.cpu().numpy())
         self.update_count += 1
+        if request is not None:
+            self.last_trace = self._trace(
+                batch, traced_index, obs, next_action, next_value, target, q_taken, td_error
+            )
         if self.update_count % config.target_update_period == 0:
             self.refresh_target()
 
@@ -245,6 +279,48 @@ class DQNAgent:
             beta=beta, demo_share=float(batch.demo.mean()), updates=float(self.update_count)
         )
         return self.statistics
+
+    def _trace(
+        self,
+        batch: Batch,
+        traced_index: int | None,
+        obs: torch.Tensor,
+        next_action: torch.Tensor,
+        next_value: torch.Tensor,
+        target: torch.Tensor,
+        q_taken: torch.Tensor,
+        td_error: torch.Tensor,
+    ) -> UpdateTrace:
+        """The update's own tensors as numpy, and the first row's Q-value after the optimizer step."""
+        with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            q_after = self.network(obs[:1]).float()[0, int(batch.action[0])]
+
+        def numpy(tensor: torch.Tensor) -> np.ndarray:
+            return tensor.detach().float().cpu().numpy()
+
+        return UpdateTrace(
+            update=self.update_count,
+            index=batch.index.copy(),
+            traced_row=None if traced_index is None else 0,
+            obs=batch.obs,
+            next_obs=batch.next_obs,
+            action=batch.action.copy(),
+            rewards=batch.rewards,
+            steps=batch.steps,
+            discount=batch.discount,
+            truncated=batch.truncated,
+            demo=batch.demo,
+            weight=batch.weight,
+            next_action=next_action.cpu().numpy().astype(np.int64),
+            next_q_target=numpy(next_value),
+            target=numpy(target),
+            q_taken=numpy(q_taken),
+            td_error=numpy(td_error),
+            q_after=float(q_after),
+            gamma=self.config.gamma,
+            huber_delta=self.config.huber_delta,
+            double_dqn=self.config.double_dqn,
+        )
 
     def demo_margin_loss(
         self, q_values: torch.Tensor, action: torch.Tensor, demo: torch.Tensor

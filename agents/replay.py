@@ -61,6 +61,10 @@ class Batch(NamedTuple):
     """(B,) bool: the transition came from a person"""
     steps: np.ndarray
     """(B,) int64: k, the rewards summed (n, or fewer at an episode end)"""
+    rewards: np.ndarray
+    """(B, n) float32: the rewards r_{t+j} summed into ``reward`` (0 beyond k)"""
+    truncated: np.ndarray
+    """(B,) bool: the window's last step was cut by a time limit (it still bootstraps)"""
 
 
 def observation_layout(obs_space: gym.Space) -> tuple[tuple[int, ...], np.dtype, bool]:
@@ -163,15 +167,16 @@ class ReplayMemory:
 
     # ---------------------------------------------------------------- adding
 
-    def add(self, stream: int, transition: Transition) -> None:
-        """Store one transition of ``stream`` (0 <= stream < n_streams)."""
+    def add(self, stream: int, transition: Transition) -> int:
+        """Store one transition of ``stream`` (0 <= stream < n_streams); returns its global index."""
         if not 0 <= stream < self.n_streams:
             raise IndexError(f"stream {stream} out of range for {self.n_streams} streams")
         store = self.demos if transition.demo and self.demos is not None else self.main
         other = self.main if store is self.demos else self.demos
         if other is not None:
             other.end_segment(stream)  # the stream continues in the other store
-        store.add(stream, *transition)
+        slot = store.add(stream, *transition)
+        return slot if store is self.main else self.main.capacity + slot
 
     def add_batch(
         self,
@@ -202,24 +207,61 @@ class ReplayMemory:
         """Demonstration transitions ready to sample in the demonstration store."""
         return 0 if self.demos is None else self.demos.num_sampleable
 
-    def sample(self, batch_size: int, beta: float = 1.0) -> Batch:
-        """Draw a batch; ``beta`` is the importance-sampling exponent (1 = full correction)."""
-        n_demo = self._demo_count(batch_size)
-        parts = [(self.main, batch_size - n_demo, 0)]
+    def sample(self, batch_size: int, beta: float = 1.0, include: np.ndarray | None = None) -> Batch:
+        """Draw a batch; ``beta`` is the importance-sampling exponent (1 = full correction).
+
+        ``include``: global indices of sampleable transitions that take the batch's first rows (the
+        rest is drawn as usual), weighted by their own sampling probability like every row.
+        """
+        include = np.zeros(0, dtype=np.int64) if include is None else np.asarray(include, dtype=np.int64)
+        if not all(self.is_sampleable(int(i)) for i in include):
+            raise ValueError("only transitions ready to sample can be included in a batch")
+        drawn = batch_size - len(include)
+        n_demo = self._demo_count(drawn)
+        parts = [(self.main, drawn - n_demo, 0)]
         if self.demos is not None:
             parts.append((self.demos, n_demo, self.main.capacity))
-        indices, weights = [], []
+        indices = [include]
         for store, count, offset in parts:
             if count == 0:
                 continue
             if store.num_sampleable == 0:
                 raise ValueError("the replay memory has no complete transitions to sample yet")
-            slots = store.tree.sample(count, self.rng)
-            probabilities = store.tree.get(slots) / store.tree.total
-            weights.append((store.num_sampleable * probabilities) ** -beta)
-            indices.append(slots + offset)
-        weight = np.concatenate(weights)
-        return self.gather(np.concatenate(indices), weight / weight.max())
+            indices.append(store.tree.sample(count, self.rng) + offset)
+        index = np.concatenate(indices)
+        return self.gather(index, self._importance_weights(index, beta))
+
+    def _importance_weights(self, indices: np.ndarray, beta: float) -> np.ndarray:
+        """(N * P(i)) ** -beta for each index, over its own store, divided by the batch's largest."""
+        weight = np.empty(len(indices), dtype=np.float64)
+        for store, offset, rows in self._split(indices):
+            probabilities = store.tree.get(indices[rows] - offset) / store.tree.total
+            weight[rows] = (store.num_sampleable * probabilities) ** -beta
+        return weight / weight.max()
+
+    def is_sampleable(self, index: int) -> bool:
+        """Whether the transition at global ``index`` can be drawn now (its window is complete and held)."""
+        store, slot = self._locate(index)
+        return store is not None and bool(store.tree.get(np.array([slot]))[0] > 0.0)
+
+    def ages(self, indices: np.ndarray) -> np.ndarray:
+        """Where each global index stands in its store: 0 = the newest transition, 1 = the oldest held."""
+        indices = np.asarray(indices, dtype=np.int64)
+        ages = np.zeros(len(indices), dtype=np.float64)
+        for store, offset, rows in self._split(indices):
+            ages[rows] = store.ages(indices[rows] - offset)
+        return ages
+
+    def nbytes_held(self) -> int:
+        """Bytes of the slots written so far (main ring and demonstrations)."""
+        return int(sum(store.size * store.nbytes_per_slot() for store in self._stores()))
+
+    def _locate(self, index: int) -> tuple[ReplayStore | None, int]:
+        if 0 <= index < self.main.capacity:
+            return self.main, index
+        if self.demos is not None and 0 <= index - self.main.capacity < self.demos.capacity:
+            return self.demos, index - self.main.capacity
+        return None, index
 
     def _demo_count(self, batch_size: int) -> int:
         if self.demos is None or self.demos.num_sampleable == 0:
@@ -244,17 +286,21 @@ class ReplayMemory:
             index=indices,
             demo=np.empty(n, dtype=bool),
             steps=np.empty(n, dtype=np.int64),
+            rewards=np.empty((n, self.n_step), dtype=np.float32),
+            truncated=np.empty(n, dtype=bool),
         )
         for store, offset, rows in self._split(indices):
             slots = indices[rows] - offset
-            returns, discounts, bootstrap, steps = store.n_step_windows(slots)
+            windows = store.n_step_windows(slots)
             batch.obs[rows] = store.stacks(slots)
             batch.action[rows] = store.action[slots]
-            batch.reward[rows] = returns
-            batch.next_obs[rows] = store.stacks(bootstrap)
-            batch.discount[rows] = discounts
+            batch.reward[rows] = windows.returns
+            batch.next_obs[rows] = store.stacks(windows.bootstrap)
+            batch.discount[rows] = windows.discounts
             batch.demo[rows] = store.flags[slots] & DEMO != 0
-            batch.steps[rows] = steps
+            batch.steps[rows] = windows.steps
+            batch.rewards[rows] = windows.rewards
+            batch.truncated[rows] = windows.truncated
         return batch
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray) -> None:

@@ -33,7 +33,7 @@ when a segment starts mid-episode, e.g. when a person takes over).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -47,6 +47,23 @@ ORPHANED = 16  # a frame this slot's stack needs was overwritten: never sample i
 
 NO_SLOT = -1
 SLOT_ARRAY_BYTES = 4 + 4 + 1 + 4 + 4  # action int32, reward float32, flags uint8, prev and next int32
+
+
+class Windows(NamedTuple):
+    """The n-step windows of some transitions (one row each)."""
+
+    returns: np.ndarray
+    """sum_{j<steps} gamma^j r_{t+j}"""
+    discounts: np.ndarray
+    """gamma^steps, or 0 when the episode terminated inside the window"""
+    bootstrap: np.ndarray
+    """the slot whose stack is the next_obs after ``steps`` steps"""
+    steps: np.ndarray
+    """the number of rewards summed (1..n)"""
+    rewards: np.ndarray
+    """(rows, n) float32: r_{t+j} for j < steps, 0 after"""
+    truncated: np.ndarray
+    """the window's last step was cut by a time limit (it still bootstraps)"""
 
 
 class ArraySource(Protocol):
@@ -259,26 +276,24 @@ class ReplayStore:
             planes[:, k] = current
         return self.frames[planes]
 
-    def n_step_windows(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Follow each transition's window.
-
-        Returns:
-            (returns, discounts, bootstrap_slots, steps): sum_{j<steps} gamma^j r_{t+j}; gamma^steps, or 0
-            when the episode terminated inside the window; the slot whose stack is the next_obs after
-            ``steps`` steps; the number of rewards summed (1..n).
-        """
+    def n_step_windows(self, slots: np.ndarray) -> Windows:
+        """Follow each transition's window: up to n steps, stopping at termination or at a boundary slot."""
         slots = np.asarray(slots, dtype=np.int64)
         returns = np.zeros(len(slots), dtype=np.float64)
         discounts = np.ones(len(slots), dtype=np.float64)
         steps = np.zeros(len(slots), dtype=np.int64)
+        rewards = np.zeros((len(slots), self.n_step), dtype=np.float32)
         terminal = np.zeros(len(slots), dtype=bool)
         bootstrap = slots.copy()
         current = slots.copy()
+        last = slots.copy()
         walking = np.ones(len(slots), dtype=bool)
-        for _ in range(self.n_step):
+        for j in range(self.n_step):
+            rewards[:, j] = np.where(walking, self.reward[current], 0.0)
             returns += np.where(walking, discounts * self.reward[current], 0.0)
             discounts = np.where(walking, discounts * self.gamma, discounts)
             steps += walking
+            last = np.where(walking, current, last)
             terminal |= walking & (self.flags[current] & TERMINATED != 0)
             after = self.next[current].astype(np.int64)
             bootstrap = np.where(walking, after, bootstrap)
@@ -286,7 +301,21 @@ class ReplayStore:
             current = np.where(walking, after, current)
         if np.any(bootstrap == NO_SLOT):
             raise RuntimeError("replay sampled a transition whose n-step window is not complete")
-        return returns, np.where(terminal, 0.0, discounts), bootstrap, steps
+        return Windows(
+            returns=returns,
+            discounts=np.where(terminal, 0.0, discounts),
+            bootstrap=bootstrap,
+            steps=steps,
+            rewards=rewards,
+            truncated=~terminal & (self.flags[last] & TRUNCATED != 0),
+        )
+
+    def ages(self, slots: np.ndarray) -> np.ndarray:
+        """Where each slot stands in the ring: 0 = the newest written, 1 = the oldest still held."""
+        slots = np.asarray(slots, dtype=np.int64)
+        newest = (self.cursor - 1) % self.capacity
+        behind = (newest - slots) % self.capacity
+        return behind / max(1, min(self.size, self.capacity - 1) - 1)
 
     # ---------------------------------------------------------------- persistence
 

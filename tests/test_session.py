@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 from agents.checkpoint import load_checkpoint
-from game.modes.protocol import HandBack, HumanAction, Pause, Save, SessionConfig, SetSpeed, TakeOver
+from game.modes.protocol import (
+    HandBack,
+    HumanAction,
+    Pause,
+    Save,
+    SessionConfig,
+    SetSpeed,
+    ShowLearning,
+    StepOnce,
+    TakeOver,
+)
 from game.modes.session import Session, Worker, run_session
 
 WAIT_S = 60  # a spawned worker imports torch and gymnasium first: generous on a busy two-core machine
@@ -169,3 +179,60 @@ def test_settings_the_machine_cannot_hold_end_in_one_sentence_that_is_not_retrie
         snapshot.error is not None and "replay_capacity" in snapshot.error and "available" in snapshot.error
     )
     assert snapshot.traceback is None and not snapshot.retry
+
+
+def test_learning_layer_sends_every_view_only_while_it_is_on(tmp_path):
+    session = Session(SessionConfig("catch", str(tmp_path / "run"), train_overrides={"learning_starts": 50}))
+    try:
+        views = ("readout", "replay", "target", "surprise", "predicted", "saliency")
+        seen: set[str] = set()
+        for _ in range(120):  # off: nothing is computed
+            session.learn()
+            snap = session.showcase_step()
+            seen |= {name for name in views if getattr(snap, name) is not None}
+        assert not seen and session.trainer.agent.last_trace is None
+        session.handle(ShowLearning(True))
+        deadline = time.monotonic() + 30
+        while (
+            not {"readout", "replay", "target", "surprise", "predicted"} <= seen
+            and time.monotonic() < deadline
+        ):
+            session.learn()
+            snap = session.showcase_step()
+            seen |= {name for name in views if getattr(snap, name) is not None}
+            if snap.readout is not None:
+                readout, replay = snap.readout, snap.replay
+        assert {"readout", "replay", "target", "surprise", "predicted"} <= seen
+        assert "saliency" not in seen  # Catch's state is three numbers, not a picture
+        assert replay.update == readout.update and replay.batch_age.shape == (32,)
+        assert len(readout.state_before) == 3 and readout.before is None
+        session.handle(Pause(True))
+        session.handle(ShowLearning(True))
+        before = session.trainer.agent.update_count
+        session.handle(StepOnce())  # while paused, F3 shows the update it makes
+        assert session.trainer.agent.last_trace.update == session.trainer.agent.update_count > before
+        session.handle(ShowLearning(False))
+        snap = session.showcase_step()
+        assert all(getattr(snap, name) is None for name in views)
+    finally:
+        session.close()
+
+
+def test_learning_layer_on_pong_sends_pictures_and_a_saliency_map(tmp_path):
+    overrides = {"num_envs": 1, "learning_starts": 100, "train_every": 1}
+    session = Session(SessionConfig("ALE/Pong-v5", str(tmp_path / "run"), train_overrides=overrides))
+    try:
+        session.handle(ShowLearning(True))
+        readout = saliency = None
+        deadline = time.monotonic() + 60
+        while (readout is None or saliency is None) and time.monotonic() < deadline:
+            session.learn()
+            session.lens.work()
+            snap = session.showcase_step()
+            readout = snap.readout or readout
+            saliency = snap.saliency or saliency
+        assert readout is not None and saliency is not None
+        assert readout.before.shape == readout.after.shape == (84, 84) and readout.before.dtype == np.uint8
+        assert saliency.heat.shape == (84, 84) and saliency.heat.max() == pytest.approx(1.0)
+    finally:
+        session.close()

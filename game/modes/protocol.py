@@ -13,6 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from game.modes.insight import (
+    BellmanReadout,
+    PredictedReturns,
+    ReplayView,
+    SaliencyView,
+    SurpriseView,
+    TargetView,
+)
+
 # ---------------------------------------------------------------------- commands (UI -> worker)
 
 
@@ -60,6 +69,14 @@ class OverrideEpsilon:
 
 
 @dataclass(frozen=True)
+class ShowLearning:
+    """Compute the "how it learns" views (Bellman readout, surprise, replay, target network, saliency)
+    and send them in the snapshots, or stop (they cost the learner a little time)."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Save:
     """Write a checkpoint now."""
 
@@ -69,7 +86,18 @@ class Quit:
     """Save and stop."""
 
 
-Command = SetSpeed | Pause | StepOnce | TakeOver | HandBack | HumanAction | OverrideEpsilon | Save | Quit
+Command = (
+    SetSpeed
+    | Pause
+    | StepOnce
+    | TakeOver
+    | HandBack
+    | HumanAction
+    | OverrideEpsilon
+    | ShowLearning
+    | Save
+    | Quit
+)
 
 
 # ---------------------------------------------------------------------- snapshots (worker -> UI)
@@ -115,6 +143,19 @@ class Snapshot:
     updates rolled back), oldest first"""
     notice_count: int = 0
     """how many notices the learner has made in all: a rise means new ones"""
+    readout: BellmanReadout | None = None
+    """the "how it learns" views (``game.modes.insight``), each None when it brings nothing new:
+    the showcase transition of the latest traced update, term by term"""
+    replay: ReplayView | None = None
+    """the replay memory and that update's minibatch"""
+    target: TargetView | None = None
+    """the target network now"""
+    surprise: SurpriseView | None = None
+    """|TD error| of the showcase's recent steps"""
+    predicted: PredictedReturns | None = None
+    """a finished showcase episode's predictions against its returns"""
+    saliency: SaliencyView | None = None
+    """where the network looks on the showcase's current picture"""
     error: str | None = None
     traceback: str | None = None
     retry: bool = True

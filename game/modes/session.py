@@ -34,6 +34,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
+from game.modes.lens import Lens
 from game.modes.lifeline import Parent, hold
 from game.modes.protocol import (
     Command,
@@ -45,6 +46,7 @@ from game.modes.protocol import (
     Save,
     SessionConfig,
     SetSpeed,
+    ShowLearning,
     Snapshot,
     StepOnce,
     TakeOver,
@@ -117,6 +119,8 @@ class Session:
         self.next_showcase = time.monotonic()
         self.last_fast_snapshot = 0.0
         self.pending_frames: list[np.ndarray] = _frames(self.showcase)
+        self.lens: Lens | None = None
+        """the "how it learns" views, while the UI shows them (``ShowLearning``)"""
 
     def handle(self, command: Command) -> None:
         if isinstance(command, SetSpeed):
@@ -125,7 +129,13 @@ class Session:
             self.paused = command.paused
         elif isinstance(command, StepOnce):
             if self.paused:
+                if self.lens is not None:
+                    self.lens.request_readout(showcase=not self.fast)  # this step's update is the one shown
                 self.trainer.step()
+                if self.lens is not None:
+                    self.lens.after_learning()
+        elif isinstance(command, ShowLearning):
+            self.show_learning(command.on)
         elif isinstance(command, TakeOver):
             self.controller = "human"
         elif isinstance(command, HandBack):
@@ -139,11 +149,23 @@ class Session:
         elif isinstance(command, Quit):
             self.running = False
 
+    def show_learning(self, on: bool) -> None:
+        """Start or stop computing the "how it learns" views."""
+        if on and self.lens is None:
+            self.lens = Lens(self.trainer.agent, self.showcase.observation_space.shape or ())
+        elif not on and self.lens is not None:
+            self.trainer.agent.trace_next_update(None)  # a pending request is harmless: one trace
+            self.lens = None
+
     def learn(self) -> None:
         """One step of the learning environments, with a checkpoint every checkpoint_every_steps."""
         before = self.trainer.steps
+        if self.lens is not None:
+            self.lens.tick(showcase=not self.fast)
         self.trainer.step()
         self.trainer.measure_speed()
+        if self.lens is not None:
+            self.lens.after_learning()
         every = self.trainer.config.checkpoint_every_steps
         if every and before // every != self.trainer.steps // every:
             self.save(with_replay=False)  # weights only: the showcase must not stall on a big replay
@@ -158,17 +180,27 @@ class Session:
         from agents.replay import Transition
 
         act = self.trainer.agent.act(self.obs, self.trainer.epsilon)
+        lens = self.lens
+        if lens is not None:
+            lens.before_step(self.obs, act.q_values)
         human = self.controller == "human"
         action = self.human_action if human else int(act.action)
         next_obs, reward, terminated, truncated, info = self.showcase.step(action)
-        self.trainer.agent.observe(
+        learn_reward = float(np.sign(reward)) if self.trainer.config.clip_rewards else float(reward)
+        index = self.trainer.agent.observe(
             Transition(
-                self.obs, action, float(reward), next_obs, bool(terminated), bool(truncated), demo=human
+                self.obs, action, learn_reward, next_obs, bool(terminated), bool(truncated), demo=human
             ),
             stream=self.stream,
         )
         self.score += float(reward)
-        snapshot = self.snapshot(act, action, frames=self.pending_frames + _frames(self.showcase))
+        frames = _frames(self.showcase)
+        if lens is not None:
+            q_taken = float(np.asarray(act.q_values).reshape(-1)[action])
+            lens.after_step(
+                self.obs, action, q_taken, learn_reward, next_obs, terminated, truncated, index, frames[-1]
+            )
+        snapshot = self.snapshot(act, action, frames=self.pending_frames + frames)
         self.pending_frames = []
         if terminated or truncated:
             self.obs, info = self.showcase.reset()
@@ -199,7 +231,7 @@ class Session:
             self.notice_count += 1
         config = trainer.config
         stats = trainer.statistics
-        return Snapshot(
+        snapshot = Snapshot(
             frames=frames,
             q_values=np.asarray(act.q_values, dtype=np.float32),
             action=int(action),
@@ -225,6 +257,9 @@ class Session:
             notices=list(self.notices),
             notice_count=self.notice_count,
         )
+        if self.lens is not None:
+            self.lens.fill(snapshot)
+        return snapshot
 
     def fast_snapshot(self) -> Snapshot:
         """In fast-forward: the first learning environment, as it flies."""
@@ -276,6 +311,8 @@ def run_session(
                 _offer(snapshots, session.showcase_step())
             elif not session.paused:
                 session.learn()
+                if session.lens is not None:
+                    session.lens.work()  # a piece of a saliency map, between learning steps
             else:
                 time.sleep(min(0.005, max(0.0, session.next_showcase - now)))
         session.save(with_replay=False)  # weights only: a window closes within two seconds
