@@ -8,6 +8,7 @@ blurring moves Q(s, a) a lot is one the network uses for that action. Points lie
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -114,3 +115,50 @@ def perturbation_saliency(
     while heat is None:
         heat = job.advance()
     return heat
+
+
+class SaliencyScheduler:
+    """Saliency maps of a network's decisions at a bounded cost, for a loop that must not stall.
+
+    ``offer`` starts a map of a decision when none is under way and one is due: at most one every
+    ``min_period_s``, and no sooner than the last map's own cost allows within ``budget`` (a share of
+    the time). ``work`` computes ``chunk`` perturbed pictures of it and returns (map, action) when
+    the map is done.
+    """
+
+    def __init__(
+        self,
+        q_values: Callable[[torch.Tensor], torch.Tensor],
+        budget: float = 0.03,
+        min_period_s: float = 1.0,
+        chunk: int = 16,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.q_values = q_values
+        self.budget = budget
+        self.min_period_s = min_period_s
+        self.chunk = chunk
+        self.clock = clock
+        self.job: PerturbationSaliency | None = None
+        self.spent_s = 0.0  # what the map under way has cost so far
+        self.next_start = clock()
+
+    def offer(self, obs: np.ndarray, action: int) -> None:
+        """A decision the network just made on ``obs``: map it if a map is due."""
+        if self.job is None and self.clock() >= self.next_start:
+            started = time.perf_counter()
+            self.job = PerturbationSaliency(self.q_values, obs, int(action))
+            self.spent_s = time.perf_counter() - started
+
+    def work(self) -> tuple[np.ndarray, int] | None:
+        """A piece of the map under way; (map, action) when it is finished, else None."""
+        if self.job is None:
+            return None
+        started = time.perf_counter()
+        heat = self.job.advance(self.chunk)
+        self.spent_s += time.perf_counter() - started
+        if heat is None:
+            return None
+        action, self.job = self.job.action, None
+        self.next_start = self.clock() + max(self.min_period_s, self.spent_s / self.budget)
+        return heat, action

@@ -41,7 +41,7 @@ BATCH_PICTURE_PX = 42  # longest side of a minibatch row's picture
 READOUT_PICTURE_PX = 84  # longest side of the readout's before/after pictures
 MAX_EPISODE_STEPS = 20_000  # predicted-against-received keeps at most this many steps of an episode
 SALIENCY_BUDGET = 0.03  # share of the worker's time saliency maps may take
-SALIENCY_MIN_PERIOD_S = 1.0  # never more often than this
+SALIENCY_MIN_PERIOD_S = 1.0  # a new map at most this often
 SALIENCY_CHUNK = 16  # perturbed pictures per piece of work between learning steps
 
 
@@ -158,10 +158,13 @@ class Lens:
         self.predicted: PredictedReturns | None = None
         self.saliency: SaliencyView | None = None
         self.traced_update = agent.last_trace.update if agent.last_trace is not None else -1
-        self.saliency_job = None
-        self.saliency_action = 0
-        self.saliency_spent = 0.0  # seconds the current map has taken
-        self.next_saliency = self.started
+        self.looking = None
+        if self.image:  # torch's side: only for games with a picture
+            from agents.saliency import SaliencyScheduler
+
+            self.looking = SaliencyScheduler(
+                agent.q_values, SALIENCY_BUDGET, SALIENCY_MIN_PERIOD_S, SALIENCY_CHUNK, clock
+            )
 
     # ------------------------------------------------------------------ the showcase's hooks
 
@@ -204,11 +207,8 @@ class Lens:
             self._close_windows(self._bootstrap_value(q_online, q_target), count=len(self.pending))
         if terminated or truncated:
             self._end_episode(truncated=not terminated)
-        if self.image and self.saliency_job is None and now >= self.next_saliency:
-            from agents.saliency import PerturbationSaliency
-
-            self.saliency_job = PerturbationSaliency(self.agent.q_values, obs, int(action))
-            self.saliency_action, self.saliency_spent = int(action), 0.0
+        if self.looking is not None:
+            self.looking.offer(obs, action)
 
     def _bootstrap_value(self, q_online: np.ndarray, q_target: np.ndarray) -> float:
         """Q_target(s, a') with a' picked as the update picks it."""
@@ -288,17 +288,9 @@ class Lens:
 
     def work(self) -> None:
         """A piece of the saliency map under way, if any (a few milliseconds)."""
-        job = self.saliency_job
-        if job is None:
-            return
-        started = time.perf_counter()
-        heat = job.advance(SALIENCY_CHUNK)
-        self.saliency_spent += time.perf_counter() - started
-        if heat is not None:
-            self.saliency = SaliencyView(heat=heat, action=self.saliency_action)
-            self.saliency_job = None
-            wait = max(SALIENCY_MIN_PERIOD_S, self.saliency_spent / SALIENCY_BUDGET)
-            self.next_saliency = self.clock() + wait
+        done = None if self.looking is None else self.looking.work()
+        if done is not None:
+            self.saliency = SaliencyView(heat=done[0], action=done[1])
 
     # ------------------------------------------------------------------ snapshots
 
