@@ -288,3 +288,26 @@ def test_kiosk_scene_keeps_visitors_in(app):
     assert app.running, "ESC does nothing in a kiosk"
     assert scene.tally == {"person": 0, "agent": 0, "draw": 0} and scene.games == 0
     assert scene.result() == (0.0, 0.0)
+
+
+def test_the_shipped_atari_agent_shows_where_it_looks_without_stalling_a_frame():
+    spec = find_game("ALE/Pong-v5")
+    race = Race(spec, load_player(spec), seed=2)
+    assert race.gaze.view is None
+    for _ in range(240):  # four seconds of frames, a chunk of the map each
+        race.tick(0)
+        race.gaze.work()
+        if race.gaze.view is not None:
+            break
+    view = race.gaze.view
+    assert view is not None and view.heat.shape == (84, 84) and view.heat.max() == pytest.approx(1.0)
+    assert 0 <= view.action < 6
+    assert race.gaze.scheduler.chunk <= 4  # a few perturbed pictures a frame: a couple of milliseconds
+
+
+def test_a_player_without_a_network_has_no_gaze():
+    race = Race(find_game("ALE/Pong-v5"), FixedPlayer(2, 6), seed=2)
+    for _ in range(40):
+        race.tick(0)
+        race.gaze.work()
+    assert race.gaze.view is None and race.gaze.scheduler is None

@@ -342,3 +342,46 @@ class Lens:
             window_s=SURPRISE_WINDOW_S,
             moments=moments,
         )
+
+
+PLAYER_SALIENCY_BUDGET = 0.04  # share of the window's time a trained player's saliency may take
+PLAYER_SALIENCY_PERIOD_S = 1.5  # a new map of its decisions at most this often
+PLAYER_SALIENCY_CHUNK = 4  # perturbed pictures per frame of the window (a couple of milliseconds)
+
+
+class PlayerGaze:
+    """Where a trained player looks, in versus and race: saliency maps of its decisions on pictures,
+    computed in the window's process a small chunk per frame (``work``), so no frame stalls.
+
+    Players without a network (a Q-table, random moves) and games without a picture give no map.
+    """
+
+    def __init__(self, player, clock=time.monotonic) -> None:
+        agent = getattr(player, "agent", None)
+        self.q_values = getattr(agent, "q_values", None)
+        self.clock = clock
+        self.scheduler = None
+        self.view: SaliencyView | None = None
+        """the newest finished map (None before the first)"""
+
+    def offer(self, obs: np.ndarray, action: int) -> None:
+        """The player decided ``action`` on ``obs``: map it when a map is due."""
+        if self.q_values is None or not is_image(np.shape(obs)):
+            return
+        if self.scheduler is None:
+            from agents.saliency import SaliencyScheduler
+
+            self.scheduler = SaliencyScheduler(
+                self.q_values,
+                PLAYER_SALIENCY_BUDGET,
+                PLAYER_SALIENCY_PERIOD_S,
+                PLAYER_SALIENCY_CHUNK,
+                self.clock,
+            )
+        self.scheduler.offer(obs, action)
+
+    def work(self) -> None:
+        """A piece of the map under way (call once a frame)."""
+        done = None if self.scheduler is None else self.scheduler.work()
+        if done is not None:
+            self.view = SaliencyView(heat=done[0], action=done[1])

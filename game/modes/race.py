@@ -47,6 +47,7 @@ import numpy as np
 from game.atari.env import AtariEnv
 from game.catalog import GameSpec, frame_of, key_bindings
 from game.errors import UserError
+from game.modes.lens import PlayerGaze
 
 if TYPE_CHECKING:  # the players bring torch; the menu asks check_race() about every game without it
     from agents.acting import Act
@@ -146,6 +147,8 @@ class Race:
         self.games = 0  # races finished
         self.decisions = 0  # agent decisions since the race object was made (the Q-bars follow it)
         self.last_act: Act | None = None
+        self.gaze = PlayerGaze(player)
+        """where the agent looks: saliency maps of its decisions (``gaze.work()`` once a frame)"""
         self.seed = 0
         self.ticks = 0
         self._seeds = np.random.default_rng(seed)
@@ -263,6 +266,7 @@ class Race:
                 return
             mask = side.info.get("action_mask")
             act = self.player.act(side.obs, None if mask is None else np.asarray(mask, dtype=bool))
+            self.gaze.offer(side.obs, int(act.action))
             side.obs, reward, terminated, truncated, side.info = side.env.step(int(act.action))
             side.last_action = int(act.action)
             side.steps += 1

@@ -18,6 +18,7 @@ from agents.acting import Act
 from game.arcade.common import KeyCombo
 from game.catalog import GameSpec
 from game.errors import UserError
+from game.modes.lens import PlayerGaze
 from game.modes.players import Player
 
 VERSUS_GAMES = ("pong", "ALE/Pong-v5", "ALE/Boxing-v5", "tictactoe")
@@ -91,6 +92,8 @@ class Match:
         self._sides = sides
         self.points_to_win = points_to_win
         self.last_act: Act | None = None
+        self.gaze = PlayerGaze(player)
+        """where the agent looks: saliency maps of its decisions on pictures (``gaze.work()`` once a frame)"""
         self.decisions = 0
         self.games_started = 0
         self._seed = seed
@@ -163,6 +166,7 @@ class Match:
     def _decide(self, obs: np.ndarray, mask: np.ndarray | None = None) -> Act:
         act = self.player.act(obs, mask)
         assert 0 <= act.action < len(self.agent_labels), (act.action, self.agent_labels)
+        self.gaze.offer(obs, int(act.action))
         self.last_act = act
         self.decisions += 1
         return act
