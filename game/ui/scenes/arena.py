@@ -2,7 +2,9 @@
 
 The learner runs in a worker process (game.modes.session); this scene only draws its newest snapshot,
 plays the display frames at 60 a second, and turns keys into commands. Pressing one of the game's
-keys takes the controls; a few idle seconds (or TAB) hand them back.
+keys takes the controls; a few idle seconds (or TAB) hand them back. F8 shows how it learns: the
+worker then sends its views of learning (game.modes.insight), and the layer of game.ui.widgets.learning
+draws them around the picture and the Q-bars.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from game.modes.protocol import (
     RestartPolicy,
     Save,
     SetSpeed,
+    ShowLearning,
     Snapshot,
     StepOnce,
     TakeOver,
@@ -35,6 +38,9 @@ from game.ui.widgets.board import draw_grid_values, draw_square_values
 from game.ui.widgets.draw import elide
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
+from game.ui.widgets.kiosk_chrome import band_height
+from game.ui.widgets.learning.layer import LearningLayer, epsilon_lines, layer_layout
+from game.ui.widgets.learning.panel import PANEL_COLORS, sizes_for
 from game.ui.widgets.plot import LinePlot
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.slider import EpsilonSlider
@@ -55,6 +61,7 @@ HELP = [
     ("F5", "save a checkpoint"),
     ("F6", "Q-values on the board on / off (GridWorld, Tic-Tac-Toe)"),
     ("F7", "lower plot: the loss / the mean Q-value"),
+    ("F8", "how it learns: Bellman target, surprise, replay, target network, where it looks"),
     ("F11 / F12", "fullscreen / screenshot"),
     ("F1 or ?", "this help"),
     ("ESC", "leave (the agent is saved)"),
@@ -114,6 +121,8 @@ class ArenaScene:
             empty_text="waiting for the first update…",
         )
         self.show_mean_q = False  # F7 swaps the lower plot between the loss and mean Q
+        self.learning = LearningLayer(self.labels, spec.pixel_aspect)
+        self.show_learning = False  # F8: the "how it learns" layer
         self.snapshot: Snapshot | None = None
         self.frames: deque[np.ndarray] = deque()
         self.frame: np.ndarray | None = None
@@ -199,6 +208,8 @@ class ArenaScene:
             self.show_board_values = not self.show_board_values
         elif key == pygame.K_F7:
             self.show_mean_q = not self.show_mean_q
+        elif key == pygame.K_F8:
+            self.set_learning_layer(not self.show_learning)
         elif key == pygame.K_F5:
             self.worker.send(Save())
             self.app.notify("Saving a checkpoint…")
@@ -211,6 +222,13 @@ class ArenaScene:
         self.fast = not self.fast
         self.worker.send(SetSpeed(self.fast))
         self.frames.clear()
+
+    def set_learning_layer(self, on: bool) -> None:
+        """Show or hide the "how it learns" layer (F8); the worker computes its views only while it shows."""
+        self.show_learning = bool(on)
+        self.worker.send(ShowLearning(self.show_learning))
+        self.learning.clear()  # views from before are stale
+        self.qbars.clear_target()
 
     def _send_human_action(self) -> None:
         """Tell the worker what the person holds, when it changed."""
@@ -307,6 +325,8 @@ class ArenaScene:
                     snapshot.epsilon_schedule,
                     override=snapshot.epsilon_override,
                 )
+        if self.show_learning and (readout := self.learning.take(snapshot)) is not None:
+            self.qbars.set_target(readout.action, readout.target)  # after the bars took this snapshot's Q
         new = snapshot.episodes - self.episodes_seen
         if new > 0 and snapshot.recent_returns:
             for ret in snapshot.recent_returns[-min(new, len(snapshot.recent_returns)) :]:
@@ -321,6 +341,9 @@ class ArenaScene:
 
     def _restart(self) -> None:
         self.worker.restart()
+        if self.show_learning:  # a new worker starts without the layer's views
+            self.worker.send(ShowLearning(True))
+            self.learning.clear()
         self.last_heard = time.monotonic()
         self.app.notify("The learner was restarted from its last checkpoint.")
         self.error = None
@@ -337,15 +360,16 @@ class ArenaScene:
         top, bar, size, small = chrome.top, chrome.top.height, chrome.size, chrome.small
         self._draw_who(surface, top, size)
 
-        side_w = max(260, int(w * 0.36))
-        game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
-        side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
-        if self.frame is not None:
-            frame_rect = draw_frame(surface, self.frame, game_area, self.spec.pixel_aspect)
-            self._draw_board_values(surface, frame_rect)
+        if self.show_learning:
+            self._draw_learning(surface, chrome.body, size)
         else:
-            draw_text(surface, "starting the learner…", game_area.center, size, theme.TEXT_DIM, "center")
-        self._draw_side(surface, side, small)
+            for name in PANEL_COLORS:  # where the layer's panels were: gone with it
+                self.panels.pop(name, None)
+            side_w = max(260, int(w * 0.36))
+            game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
+            side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
+            self._draw_picture(surface, game_area, size)
+            self._draw_side(surface, side, small)
 
         if not self.kiosk:  # at a kiosk the booth's captions go there
             y = h - bar // 2
@@ -365,6 +389,31 @@ class ArenaScene:
             draw_banner(surface, lines, size * 2, theme.BAD)
         if self.help:
             self._draw_help(surface, size)
+
+    def _draw_picture(self, surface: pygame.Surface, area: pygame.Rect, size: int) -> pygame.Rect | None:
+        """The game's newest frame fitted into ``area`` (with the board's values); where it went."""
+        if self.frame is None:
+            draw_text(surface, "starting the learner…", area.center, size, theme.TEXT_DIM, "center")
+            return None
+        frame_rect = draw_frame(surface, self.frame, area, self.spec.pixel_aspect)
+        self._draw_board_values(surface, frame_rect)
+        return frame_rect
+
+    def _draw_learning(self, surface: pygame.Surface, body: pygame.Rect, size: int) -> None:
+        """The "how it learns" layer: the picture and the Q-bars among its panels; epsilon in one line."""
+        h = surface.get_height()
+        sizes = sizes_for(h)
+        reserve = max(0, band_height(h) - (h - body.bottom)) if self.kiosk else 0  # the booth's captions
+        frame_size = None if self.frame is None else (self.frame.shape[1], self.frame.shape[0])
+        lay = layer_layout(body, frame_size, self.spec.pixel_aspect, sizes, reserve)
+        frame_rect = self._draw_picture(surface, lay.picture, size)
+        self.panels.update(lay.panels())
+        self.panels.pop("saliency", None)
+        glow = frame_rect is not None and not self.fast  # fast-forward shows the learners, not the showcase
+        if glow and self.learning.draw_saliency(surface, frame_rect, sizes):
+            self.panels["saliency"] = frame_rect  # only where a map is shown (image games)
+        self.qbars.draw(surface, lay.bars)
+        self.learning.draw(surface, lay, sizes, epsilon_lines(self.gauge))
 
     def _draw_board_values(self, surface: pygame.Surface, frame_rect: pygame.Rect) -> None:
         """GridWorld's and TicTacToe's Q-values on their own cells (F6 hides them)."""
@@ -441,7 +490,14 @@ class ArenaScene:
         y = h // 2 - line * (len(HELP) + 2) // 2
         draw_text(surface, "CONTROLS", (w // 2, y), size * 3 // 2, theme.ACCENT, "midtop", bold=True)
         y += line * 2
-        for key, what in HELP:
-            draw_text(surface, key, (w // 2 - size, y), size, theme.TEXT, "topright", bold=True)
-            draw_text(surface, what, (w // 2 + size, y), size, theme.TEXT_DIM, "topleft")
+        font, key_font = theme.font(size), theme.font(size, True)
+        widest = max(font.size(what)[0] for _, what in HELP)
+        split = max(
+            max(key_font.size(key)[0] for key, _ in HELP) + 2 * size, min(w // 2, w - widest - 2 * size)
+        )
+        for key, what in HELP:  # the column split moves left on a small window, so the longest line fits
+            draw_text(surface, key, (split - size, y), size, theme.TEXT, "topright", bold=True)
+            draw_text(
+                surface, elide(what, font, w - split - 2 * size), (split + size, y), size, theme.TEXT_DIM
+            )
             y += line

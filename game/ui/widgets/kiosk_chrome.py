@@ -9,6 +9,7 @@ from __future__ import annotations
 import pygame
 
 from game.ui import theme
+from game.ui.widgets.learning.panel import PANEL_COLORS
 from game.ui.widgets.qbars import EXPLORE, GREEDY
 from game.ui.widgets.race_panels import clock_text as race_clock_text
 from game.ui.widgets.text import draw_text
@@ -18,7 +19,13 @@ BAND_SHARE = 0.09  # height of the caption band at the bottom, share of the wind
 CLOCK_WARNING_S = 20.0  # the visitor's clock turns red this close to the end
 CLOCK_SHARE = 0.045  # the visitor's clock's text size, share of the window height
 CLOCK_WIDEST = "00:00 left"  # the widest the visitor's clock reads (any time under 100 minutes)
-TAG_COLORS = {"bars": GREEDY, "epsilon": EXPLORE, "join": theme.ACCENT, "info": theme.INFO}
+TAG_COLORS = {  # a caption's colour, by what it points at ("how it learns" panels: their own colours)
+    "bars": GREEDY,
+    "epsilon": EXPLORE,
+    "join": theme.ACCENT,
+    "info": theme.INFO,
+    **PANEL_COLORS,
+}
 
 
 def fitted_size(text: str, size: int, width: int, bold: bool = True) -> int:
@@ -33,13 +40,18 @@ def clock_text(seconds: float) -> str:
     return f"{race_clock_text(seconds)} left"
 
 
+def band_height(window_h: int) -> int:
+    """The caption band's height in a window ``window_h`` pixels tall (a screen under it keeps this free)."""
+    return max(48, int(window_h * BAND_SHARE))
+
+
 def draw_caption_band(
     surface: pygame.Surface, tag: str, text: str, kind: str = "info", reserve_px: int = 0
 ) -> pygame.Rect:
     """A band across the bottom of the window: a coloured tag, then one sentence (kept clear of the
     band's last ``reserve_px`` pixels on the right)."""
     w, h = surface.get_size()
-    band = pygame.Rect(0, h - max(48, int(h * BAND_SHARE)), w, max(48, int(h * BAND_SHARE)))
+    band = pygame.Rect(0, h - band_height(h), w, band_height(h))
     pygame.draw.rect(surface, theme.PANEL, band)
     color = TAG_COLORS.get(kind, theme.INFO)
     pygame.draw.rect(surface, color, (0, band.y, w, max(3, h // 200)))

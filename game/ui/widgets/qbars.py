@@ -2,7 +2,8 @@
 
 Green is always the network's greedy pick, purple a random (exploring) move, gold a person's move.
 The explore and greedy colours are shared with the epsilon gauge; the drawing helpers live in
-:mod:`game.ui.widgets.draw`.
+:mod:`game.ui.widgets.draw`. With the arena's "how it learns" layer on, a hollow marker shows where the
+latest Bellman target put one action's value (:mod:`game.ui.widgets.learning.ghost`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from game.ui.widgets.draw import (
     elide,
     font_px,
 )
+from game.ui.widgets.learning.ghost import GhostMarker
 
 HISTORY_LEN = 120  # snapshots of Q-values kept per action for the sparklines
 SCALE_SHRINK = 0.02  # share of the gap the scale closes per update when the values use less of it
@@ -106,6 +108,7 @@ class QBars:
         self.lo, self.hi = -MIN_SPAN_ABS / 2, MIN_SPAN_ABS / 2
         self._history = np.full((HISTORY_LEN, n_actions + 1), np.nan)  # last column: V(s)
         self._head = 0
+        self.ghost = GhostMarker()  # the latest Bellman target, while it shows
         self._layout: tuple[tuple, QBarsLayout] | None = None
         self._images: dict[tuple, pygame.Surface] = {}  # rendered texts, reused across frames
 
@@ -127,11 +130,39 @@ class QBars:
         self.chosen, self.greedy = int(chosen), int(greedy)
         self.explored, self.human = bool(explored) and not human, bool(human)
         self.value = None if value is None else float(value)
-        self._rescale(q if self.value is None else np.append(q, self.value))
+        self._rescale(self._scaled_values(q))
         self._history[self._head, :-1] = q
         self._history[self._head, -1] = np.nan if self.value is None else self.value
         self._head = (self._head + 1) % HISTORY_LEN
         self.updates += 1
+
+    def set_target(self, action: int, value: float, now: float | None = None) -> None:
+        """Mark where the latest Bellman target puts ``action``'s value: a hollow marker on its bar, on the
+        bars' own scale (stretched to take it in), that fades out after a few seconds."""
+        if not 0 <= action < self.n_actions:
+            return
+        self.ghost.set(action, value, now)
+        if self.updates:
+            self._rescale(self._scaled_values(self.q))
+
+    def clear_target(self) -> None:
+        """No target marker any more."""
+        self.ghost.clear()
+
+    def _scaled_values(self, q: np.ndarray) -> np.ndarray:
+        """What the scale must hold: the Q-values, V(s) and a target marker still showing."""
+        extra = [] if self.value is None else [self.value]
+        if self.ghost.strength() > 0:
+            extra.append(self.ghost.value)
+        return np.append(q, extra)
+
+    def ghost_x(self, track: pygame.Rect, now: float | None = None) -> float | None:
+        """Where the target marker stands on a bar's ``track``: where the bar would end if its Q were the
+        target (None while no marker shows)."""
+        if self.updates == 0 or self.ghost.strength(now) <= 0:
+            return None
+        stub = min(MIN_BAR_PX, track.width)
+        return track.x + stub + float(self._to_unit(self.ghost.value)) * (track.width - stub)
 
     def _rescale(self, values: np.ndarray) -> None:
         """Expand at once to take in a value off the scale; contract slowly when the values use less of it."""
@@ -284,6 +315,7 @@ class QBars:
         marks = self.marks()
         lengths = self.bar_lengths(lay.rows[0].track.width)
         sparks = self._spark_lines(lay)
+        ghost_x = self.ghost_x(lay.rows[0].track)
         for a, row in enumerate(lay.rows):
             fill, outline, tag = marks[a]
             picked = fill is not BAR or outline is not None
@@ -307,8 +339,14 @@ class QBars:
             self._draw_bar(surface, row.track, lengths[a] if self.updates else 0, fill, outline)
             if row.spark is not None:
                 self._draw_spark(surface, row.spark, sparks[a], fill if fill is not BAR else theme.TEXT_DIM)
+            tag_right = row.track.right - 2
+            if ghost_x is not None and a == self.ghost.action:
+                self.ghost.draw(surface, row.track, ghost_x, row.track.x + lengths[a], self.ghost.strength())
+                if ghost_x > row.track.centerx:  # the tag steps left of the marker
+                    tag_right = min(tag_right, round(ghost_x) - row.track.height // 2 - 4)
             if tag is not None:
-                self._draw_tag_in(surface, row.track, tag, outline if fill is BAR else fill, lay.text_px)
+                color = outline if fill is BAR else fill
+                self._draw_tag_in(surface, row.track, tag, color, lay.text_px, tag_right)
         if lay.value_row is not None and self.value is not None:
             self._draw_value_row(surface, lay.value_row, lay.text_px, sparks[-1])
         self._draw_zero_line(surface, lay)
@@ -356,12 +394,12 @@ class QBars:
             )
 
     def _draw_tag_in(
-        self, surface: pygame.Surface, track: pygame.Rect, tag: str, color, text_px: int
+        self, surface: pygame.Surface, track: pygame.Rect, tag: str, color, text_px: int, right: int
     ) -> None:
         size = max(font_px(FLOOR_GLYPH_PX), round(text_px * TAG_SHARE))
-        if theme.font(size, True).size(tag)[0] > 0.8 * track.width:
+        if theme.font(size, True).size(tag)[0] > 0.8 * (right - track.x):
             return  # a narrow track keeps the colour code only
-        draw_tag(surface, tag, "midright", (track.right - 2, track.centery), size, color)
+        draw_tag(surface, tag, "midright", (right, track.centery), size, color)
 
     def _text(self, text: str, size_px: int, color, bold: bool = False) -> pygame.Surface:
         """``text`` rendered once and reused while it stays on screen."""

@@ -35,6 +35,7 @@ from game.ui.widgets.kiosk_chrome import (
     draw_title_card,
 )
 from game.ui.widgets.leaderboard_table import draw_board_screen
+from game.ui.widgets.learning.panel import PANEL_COLORS
 
 CAPTION_SECONDS = 7.0  # each attract caption stays this long
 CAPTIONS = (  # (tag, sentence, colour key of kiosk_chrome.TAG_COLORS)
@@ -42,6 +43,16 @@ CAPTIONS = (  # (tag, sentence, colour key of kiosk_chrome.TAG_COLORS)
     ("GREEN", "The green bar is the move it thinks is best right now", "bars"),
     ("EPSILON", "Epsilon: how often it tries a random move to explore", "epsilon"),
     ("LIVE", "It is learning right now, from every game it plays", "info"),
+    (
+        "TARGET",
+        "It learns by nudging its guess toward reward now plus its own guess of what comes next",
+        "readout",
+    ),
+    ("SURPRISE", "Big jumps mark moments it did not expect: that is where it learns most", "surprise"),
+    ("MEMORY", "It learns from a random handful of old moments, not just the last one", "replay"),
+    ("COPY", "A frozen copy of its brain gives steady targets; it is refreshed every so often", "target"),
+    ("HINDSIGHT", "One line: what it expected to win. The other: what it really got", "predicted"),
+    ("LOOKING", "The glow shows what in the picture changes its mind", "saliency"),
     ("YOUR TURN", "Press any key or button to play against it!", "join"),
 )
 TAKEOVER_CAPTION = "Your moves now: the bars show what the agent would do in your place"
@@ -164,11 +175,13 @@ class KioskScene:
         elif new == ATTRACT:
             self.name_screen = None
             self.saved = None
+            self.attract.set_learning_layer(True)
             self.attract.worker.send(Pause(False))
 
     def _start_visit(self) -> None:
         self.mode = self.modes[self.kiosk.game]
         self.held.clear()
+        self.attract.set_learning_layer(False)  # the visitor's game gets the room and the cores
         if self.mode != "takeover":
             self.attract.worker.send(Pause(True))  # the cores are the visitor's now
             self.loop.drop_upcoming()
@@ -222,10 +235,21 @@ class KioskScene:
         if kiosk.phase == ATTRACT:
             self.caption_for += dt
             if self.caption_for >= CAPTION_SECONDS:
-                self.caption_index, self.caption_for = (self.caption_index + 1) % len(CAPTIONS), 0.0
+                self.caption_index, self.caption_for = self._next_caption(), 0.0
             self.loop.update(dt)
+            if not self.attract.show_learning:  # how it learns, for the watchers (a new arena too)
+                self.attract.set_learning_layer(True)
         elif kiosk.phase == VISIT:
             (self.visit or self.attract).update(dt)
+
+    def _next_caption(self) -> int:
+        """The next caption that has something to point at (a vector game has no saliency glow)."""
+        for step in range(1, len(CAPTIONS) + 1):
+            index = (self.caption_index + step) % len(CAPTIONS)
+            kind = CAPTIONS[index][2]
+            if kind not in PANEL_COLORS or kind in self.attract.panels:
+                return index
+        return 0
 
     def _open_visit(self) -> None:
         """The visitor's match, once its opponent has loaded; a failure sends the booth back to attract."""
