@@ -311,3 +311,39 @@ def test_a_player_without_a_network_has_no_gaze():
         race.tick(0)
         race.gaze.work()
     assert race.gaze.view is None and race.gaze.scheduler is None
+
+
+def test_f8_shows_where_the_atari_agent_looks_on_its_own_half(app, tmp_path):
+    spec = find_game("ALE/Pong-v5")
+    scene = RaceScene(app, spec, load_player(spec), seed=5)
+    scene.countdown = 0.0
+    run(app, scene, 10)
+    assert scene.gaze.available and not scene.gaze.on
+    post_key(pygame.K_F8)
+    run(app, scene, 1)
+    assert scene.gaze.on
+    for _ in range(300):
+        run(app, scene, 1)
+        if scene.gaze.overlay.view is not None:
+            break
+    assert scene.gaze.overlay.view is not None, "a map within five seconds of frames"
+    run(app, scene, 1)
+    with_glow = pygame.surfarray.array3d(app.surface).astype(int)
+    app.screenshot(tmp_path / "race-pong-gaze.png")
+    scene.gaze.on = False
+    app.scene.draw(app.surface)
+    without = pygame.surfarray.array3d(app.surface).astype(int)
+    changed = np.abs(with_glow - without).sum(axis=2) > 30  # (x, y)
+    picture = scene.agent_rect
+    on_picture = changed[picture.left : picture.right, picture.top : picture.bottom].sum()
+    assert on_picture > 0.02 * picture.width * picture.height, "the glow lies over the agent's picture"
+    assert changed[: app.surface.get_width() // 2].sum() == 0, "and nowhere on the person's half"
+
+
+def test_f8_does_nothing_against_an_agent_without_a_network(app):
+    scene = RaceScene(app, find_game("catch"), RandomPlayer(3, seed=0), seed=1)
+    scene.countdown = 0.0
+    run(app, scene, 20)
+    post_key(pygame.K_F8)
+    run(app, scene, 1)
+    assert not scene.gaze.available and not scene.gaze.on and scene.gaze.hint() == ""

@@ -363,10 +363,18 @@ class PlayerGaze:
         self.scheduler = None
         self.view: SaliencyView | None = None
         """the newest finished map (None before the first)"""
+        self.pictures = False
+        """the player decides on pictures (known from its first decision)"""
+
+    @property
+    def available(self) -> bool:
+        """Whether maps can be made: a network deciding on pictures."""
+        return self.q_values is not None and self.pictures
 
     def offer(self, obs: np.ndarray, action: int) -> None:
         """The player decided ``action`` on ``obs``: map it when a map is due."""
-        if self.q_values is None or not is_image(np.shape(obs)):
+        self.pictures = is_image(np.shape(obs))
+        if not self.available:
             return
         if self.scheduler is None:
             from agents.saliency import SaliencyScheduler

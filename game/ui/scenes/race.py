@@ -21,6 +21,7 @@ from game.ui.controls import HeldKeys, KeyMap, MatchKeys, is_person_input
 from game.ui.scenes.play import controls_help
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.kiosk_chrome import clock_reserve
+from game.ui.widgets.learning.gaze import GazeLayer
 from game.ui.widgets.match_banners import draw_paused, draw_result, keys_line, leave_hint, side_color
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.race_panels import (
@@ -81,6 +82,8 @@ class RaceScene:
             f"Train one with: python main.py train {spec.id}",
         ]
         self.qbars = QBars(self.race.n_actions, self.labels)
+        self.gaze = GazeLayer(self.labels, self.race.gaze)
+        self.agent_rect = pygame.Rect(0, 0, 0, 0)  # where the agent's picture was last drawn
         self.held = HeldKeys()
         self.last_input = time.monotonic()
         """time.monotonic() of the person's last key, button or stick event"""
@@ -138,7 +141,7 @@ class RaceScene:
     def handle_event(self, event: pygame.event.Event) -> None:
         if is_person_input(event):
             self.last_input = time.monotonic()
-        if not self.match_keys.handle_event(event):
+        if not self.match_keys.handle_event(event) and not self.gaze.handle_event(event):
             self.held.handle_event(event)
 
     # ------------------------------------------------------------------ update
@@ -167,6 +170,7 @@ class RaceScene:
             self._decisions_seen = self.race.decisions
             act = self.race.last_act
             self.qbars.update(act.q_values, act.action, act.greedy_action, act.explored, value=act.value)
+        self.gaze.update()
 
     def _legal(self, action: int) -> bool:
         mask = self.race.person.info.get("action_mask")
@@ -218,7 +222,8 @@ class RaceScene:
         where = f"race {number}  ·  seed {race.seed}: the same start on both sides"
         draw_text(surface, where, (bar // 2, h - bar // 2), small, theme.TEXT_DIM, "midleft")
         right = w - bar // 2 - (clock_reserve((w, h)) if self.kiosk else 0)  # clear of the booth's clock
-        draw_text(surface, keys_line(self.kiosk), (right, h - bar // 2), small, theme.TEXT_DIM, "midright")
+        keys = keys_line(self.kiosk) + self.gaze.hint()
+        draw_text(surface, keys, (right, h - bar // 2), small, theme.TEXT_DIM, "midright")
         if self.paused:
             draw_paused(surface, "R to restart", self.kiosk, size)
         elif race.over:
@@ -246,6 +251,9 @@ class RaceScene:
     ) -> None:
         """A side's picture in its colour's frame, under the countdown, its finished notice or GO!."""
         rect = draw_frame(surface, side.frame, area, self.spec.pixel_aspect)
+        if not is_person:
+            self.agent_rect = rect
+            self.gaze.draw(surface, rect)  # where the agent looks, on its own half (F8)
         color = side_color(is_person)
         pygame.draw.rect(surface, color, rect.inflate(6, 6), width=2, border_radius=4)
         race = self.race

@@ -21,6 +21,7 @@ from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap, MatchKeys, is_person_input, move_on_board
 from game.ui.scenes.play import DIRECTIONS
 from game.ui.widgets.frame import draw_frame, to_frame_coords
+from game.ui.widgets.learning.gaze import GazeLayer
 from game.ui.widgets.match_banners import draw_paused, draw_result, keys_line
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.text import draw_chrome, draw_text
@@ -56,6 +57,7 @@ class VersusScene:
         self.controls = person_controls(self.keymap, self.match.person_labels, board)
         labels = self.match.agent_labels
         self.qbars = QBars(len(labels), labels)
+        self.gaze = GazeLayer(labels, self.match.gaze)
         self.held = HeldKeys()
         self.tally = {PERSON: 0, AGENT: 0, DRAW: 0}  # games finished, by winner
         self.games = 0
@@ -149,7 +151,7 @@ class VersusScene:
     def handle_event(self, event: pygame.event.Event) -> None:
         if is_person_input(event):
             self.last_input = time.monotonic()
-        if self.match_keys.handle_event(event):
+        if self.match_keys.handle_event(event) or self.gaze.handle_event(event):
             return
         if event.type == pygame.MOUSEBUTTONDOWN and event.button == pygame.BUTTON_LEFT:
             self._click(event.pos)
@@ -171,6 +173,7 @@ class VersusScene:
 
     def update(self, dt: float) -> None:
         pressed = self.held.take_pressed()
+        self.gaze.update()
         if self.paused:
             return
         if self.thinking:
@@ -253,7 +256,8 @@ class VersusScene:
             surface, pygame.Rect(side.x, side.y + board_h + gap, side.width, side.height - board_h - gap)
         )
 
-        draw_text(surface, keys_line(self.kiosk), (w // 2, h - bar // 2), small, theme.TEXT_DIM, "center")
+        keys = keys_line(self.kiosk) + self.gaze.hint()
+        draw_text(surface, keys, (w // 2, h - bar // 2), small, theme.TEXT_DIM, "center")
         if self.paused:
             draw_paused(surface, "R to restart this game", self.kiosk, size)
         elif self.over:
@@ -275,6 +279,7 @@ class VersusScene:
     def _draw_game(self, surface: pygame.Surface, area: pygame.Rect, small: int) -> None:
         frame = self.thought.frame if self.thought is not None else self.frame
         self.frame_rect = draw_frame(surface, frame, area, self.match.pixel_aspect)
+        self.gaze.draw(surface, self.frame_rect)  # where the agent looks (F8)
         board = self.match.board
         if board is not None:
             cursor = self.cursor if self.cursor_shown and not self.over and not self.paused else None
