@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     arena.add_argument("--checkpoint", help="start from a trained checkpoint's weights")
     arena.add_argument("--new", action="store_true", help="a new agent, even if this game has a saved one")
     arena.add_argument("--run", metavar="RUN_DIR", help="where the agent is kept (default runs/arena-GAME)")
+    arena.add_argument(
+        "--learning", action="store_true", help="open with the 'how it learns' layer on (F8 toggles it)"
+    )
     arena.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
     for name, text in (
         ("versus", "play against a trained agent (pong, ALE/Pong-v5, ALE/Boxing-v5, tictactoe)"),
@@ -157,7 +160,10 @@ def run_window(args: argparse.Namespace) -> None:
         run_dir=getattr(args, "run", None),
     )
     app.open()
-    app.run(navigator.arena(spec, worker))
+    scene = navigator.arena(spec, worker)
+    if getattr(args, "learning", False):
+        scene.set_learning_layer(True)
+    app.run(scene)
 
 
 def run_match(args: argparse.Namespace, spec) -> None:
