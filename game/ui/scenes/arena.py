@@ -35,13 +35,14 @@ from game.modes.session import Worker
 from game.ui import theme
 from game.ui.controls import PAD_BACK, PAD_START, ControlHolder, HeldKeys, KeyMap
 from game.ui.widgets.board import draw_grid_values, draw_square_values
+from game.ui.widgets.curves import LearningCurves
 from game.ui.widgets.draw import elide
 from game.ui.widgets.frame import draw_frame
 from game.ui.widgets.gauge import EpsilonGauge
+from game.ui.widgets.help_overlay import draw_help
 from game.ui.widgets.kiosk_chrome import band_height
 from game.ui.widgets.learning.layer import LearningLayer, epsilon_lines, layer_layout
 from game.ui.widgets.learning.panel import PANEL_COLORS, sizes_for
-from game.ui.widgets.plot import LinePlot
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.slider import EpsilonSlider
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
@@ -106,21 +107,7 @@ class ArenaScene:
         self.takeover = ControlHolder()
         self.qbars = QBars(len(self.labels), self.labels)
         self.gauge = EpsilonGauge()
-        self.returns = LinePlot("episode return", average_window=20)
-        self.losses = LinePlot(
-            "loss",
-            average_window=10,
-            x_label="step",
-            log_scale=True,
-            empty_text="waiting for the first update…",
-        )
-        self.mean_q = LinePlot(
-            "mean Q of the batch",
-            average_window=10,
-            x_label="step",
-            empty_text="waiting for the first update…",
-        )
-        self.show_mean_q = False  # F7 swaps the lower plot between the loss and mean Q
+        self.curves = LearningCurves()
         self.learning = LearningLayer(self.labels, spec.pixel_aspect)
         self.show_learning = False  # F8: the "how it learns" layer
         self.snapshot: Snapshot | None = None
@@ -136,8 +123,6 @@ class ArenaScene:
         self.last_heard = time.monotonic()  # when the worker last sent anything, or was (re)started
         self.panels: dict[str, pygame.Rect] = {}  # where the last draw put the Q-bars and the epsilon gauge
         self.agreement: deque[bool] = deque(maxlen=AGREEMENT_WINDOW)
-        self.episodes_seen = 0
-        self.last_loss_step = -1
         self.sent_action: int | None = None  # the person's action the worker last heard of
         if not worker.alive:
             worker.start()
@@ -207,7 +192,7 @@ class ArenaScene:
         elif key == pygame.K_F6:
             self.show_board_values = not self.show_board_values
         elif key == pygame.K_F7:
-            self.show_mean_q = not self.show_mean_q
+            self.curves.show_mean_q = not self.curves.show_mean_q
         elif key == pygame.K_F8:
             self.set_learning_layer(not self.show_learning)
         elif key == pygame.K_F5:
@@ -327,16 +312,7 @@ class ArenaScene:
                 )
         if self.show_learning and (readout := self.learning.take(snapshot)) is not None:
             self.qbars.set_target(readout.action, readout.target)  # after the bars took this snapshot's Q
-        new = snapshot.episodes - self.episodes_seen
-        if new > 0 and snapshot.recent_returns:
-            for ret in snapshot.recent_returns[-min(new, len(snapshot.recent_returns)) :]:
-                self.returns.append(snapshot.episodes, ret)
-        self.episodes_seen = snapshot.episodes
-        if snapshot.loss is not None and snapshot.steps != self.last_loss_step:
-            self.losses.append(snapshot.steps, snapshot.loss)
-            if snapshot.mean_q is not None:
-                self.mean_q.append(snapshot.steps, snapshot.mean_q)
-            self.last_loss_step = snapshot.steps
+        self.curves.take(snapshot)
         self.snapshot = snapshot
 
     def _restart(self) -> None:
@@ -388,7 +364,7 @@ class ArenaScene:
                 lines = ["THE LEARNER KEEPS STOPPING", first, "ENTER to try again  ·  ESC to leave"]
             draw_banner(surface, lines, size * 2, theme.BAD)
         if self.help:
-            self._draw_help(surface, size)
+            draw_help(surface, HELP, size)
 
     def _draw_picture(self, surface: pygame.Surface, area: pygame.Rect, size: int) -> pygame.Rect | None:
         """The game's newest frame fitted into ``area`` (with the board's values); where it went."""
@@ -467,9 +443,7 @@ class ArenaScene:
             track = pygame.Rect(side.x + 6, y, side.width - 12, slider_h)
             self.slider.draw(surface, track, epsilon, override)
         y += slider_h
-        self.returns.draw(surface, pygame.Rect(side.x, y, side.width, plot_h))
-        lower = self.mean_q if self.show_mean_q else self.losses
-        lower.draw(surface, pygame.Rect(side.x, y + plot_h, side.width, plot_h))
+        self.curves.draw(surface, pygame.Rect(side.x, y, side.width, 2 * plot_h))
 
     def _status_line(self) -> str:
         s = self.snapshot
@@ -480,24 +454,3 @@ class ArenaScene:
             f"score {s.score:g}  ·  steps {s.steps:,}  ·  episodes {s.episodes:,}  ·  "
             f"{s.steps_per_second:,.0f} steps/s  ·  updates {s.updates:,}{checkpoint}"
         )
-
-    def _draw_help(self, surface: pygame.Surface, size: int) -> None:
-        w, h = surface.get_size()
-        shade = pygame.Surface((w, h), pygame.SRCALPHA)
-        shade.fill((0, 0, 0, 200))
-        surface.blit(shade, (0, 0))
-        line = int(size * 1.3)
-        y = h // 2 - line * (len(HELP) + 2) // 2
-        draw_text(surface, "CONTROLS", (w // 2, y), size * 3 // 2, theme.ACCENT, "midtop", bold=True)
-        y += line * 2
-        font, key_font = theme.font(size), theme.font(size, True)
-        widest = max(font.size(what)[0] for _, what in HELP)
-        split = max(
-            max(key_font.size(key)[0] for key, _ in HELP) + 2 * size, min(w // 2, w - widest - 2 * size)
-        )
-        for key, what in HELP:  # the column split moves left on a small window, so the longest line fits
-            draw_text(surface, key, (split - size, y), size, theme.TEXT, "topright", bold=True)
-            draw_text(
-                surface, elide(what, font, w - split - 2 * size), (split + size, y), size, theme.TEXT_DIM
-            )
-            y += line
