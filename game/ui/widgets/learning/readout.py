@@ -243,12 +243,14 @@ class ReadoutPanel(CachedPanel):
         texts = [[signed(v) for v in state] for state in states]
         column_w = max((font.size(t)[0] for row in texts for t in row), default=0) + font.size("  ")[0]
         label_w = font.size("s_t ")[0]
+        more_w = theme.font(sizes.small_px).size(" … 99 more")[0]  # room kept for the "more" note
         y = body.y
         for name, row in zip(("s_t", "s'"), texts, strict=False):
             draw_text(image, name, (body.x, y), sizes.text_px, theme.TEXT_DIM)
             x = body.x + label_w
             for i, text in enumerate(row):
-                if x + column_w > body.right:
+                last = i == len(row) - 1
+                if x + column_w + (0 if last else more_w) > body.right:
                     draw_text(image, f"… {len(row) - i} more", (x, y), sizes.small_px, theme.TEXT_DIM)
                     break
                 draw_text(image, text, (x + column_w, y), sizes.text_px, theme.TEXT, "topright")
