@@ -17,6 +17,7 @@ from game.ui.app import App
 from game.ui.scenes.arena import ArenaScene
 
 STARTUP_TIMEOUT_S = 120  # a spawned worker imports torch and gymnasium first
+LAYER_CHOICES = ("off", "on", "both")  # the --learning-layer flag's values
 
 
 @contextlib.contextmanager
@@ -41,3 +42,20 @@ def learning_arena(
             yield app, scene, clock
         finally:
             app.close()
+
+
+def layer_states(choice: str) -> list[str]:
+    """The states of the "how it learns" layer that a ``--learning-layer`` choice measures, in order."""
+    assert choice in LAYER_CHOICES, choice
+    return ["off", "on"] if choice == "both" else [choice]
+
+
+def set_learning_layer(scene: ArenaScene, state: str) -> bool:
+    """Turn the arena's "how it learns" layer on or off; False where the arena has no switch for it."""
+    switch = getattr(scene, "set_learning_layer", None)
+    if switch is None:
+        if state == "on":
+            print("layer switch not available yet", flush=True)
+        return state == "off"
+    switch(state == "on")
+    return True

@@ -35,9 +35,16 @@ def draw_frame(
     surface: pygame.Surface, frame: np.ndarray, area: pygame.Rect, pixel_aspect: float = 1.0
 ) -> pygame.Rect:
     """Scale ``frame`` into ``area`` (nearest neighbour, aspect kept); returns where it went."""
+    assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8, (frame.shape, frame.dtype)
     h, w = frame.shape[:2]
     rect = fit_rect(w, h, area, pixel_aspect)
-    surface.blit(pygame.transform.scale(frame_surface(frame), rect.size), rect)
+    picture = pygame.image.frombuffer(np.ascontiguousarray(frame), (w, h), "RGB")  # used at once: no copy
+    if surface.get_clip().contains(rect) and not surface.get_flags() & pygame.SRCALPHA:
+        # Scaled straight into the window in its own pixel format: the same pixels as scaling, then
+        # blitting, in a third of the time (the arena draws 60 of these a second beside the learner).
+        pygame.transform.scale(picture.convert(surface), rect.size, surface.subsurface(rect))
+    else:  # partly clipped, or onto a surface with alpha: blit, which clips and blends
+        surface.blit(pygame.transform.scale(picture, rect.size), rect)
     return rect
 
 

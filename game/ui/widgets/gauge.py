@@ -49,6 +49,7 @@ class EpsilonGauge:
         self.schedule: tuple[float, float, int] | None = None
         self.override = False
         self._explored: deque[bool] = deque(maxlen=window)
+        self._cache: tuple[tuple, pygame.Surface] | None = None  # (what it shows, at which size; the picture)
 
     def update(
         self,
@@ -87,6 +88,17 @@ class EpsilonGauge:
     def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         """Draw the gauge into ``rect``: dial beside the schedule when wide, above it when tall."""
         rect = pygame.Rect(rect)
+        # The picture changes with each agent move (15 a second in Atari), not with each of the 60
+        # frames: it is drawn again only when something it shows has changed.
+        shown = (self.epsilon, self.step, self.schedule, self.override, self.moves, sum(self._explored))
+        key = (rect.size, shown)
+        if self._cache is None or self._cache[0] != key:
+            image = pygame.Surface(rect.size, pygame.SRCALPHA)
+            self._render(image, image.get_rect())
+            self._cache = (key, image)
+        surface.blit(self._cache[1], rect)
+
+    def _render(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         pad = draw_card(surface, rect)
         inner = rect.inflate(-2 * pad, -2 * pad)
         title_glyph = min(TITLE_CAP_PX, max(9, rect.height * TITLE_SHARE), inner.width / 12)
@@ -137,7 +149,10 @@ class EpsilonGauge:
             surface.blit(end, end.get_rect(midtop=(x, y + thick / 2 + 1)))
 
     def _draw_info(self, surface: pygame.Surface, area: pygame.Rect, title_glyph: float) -> None:
-        title_font = theme.font(font_px(title_glyph), True)
+        title_px = font_px(title_glyph)
+        while theme.font(title_px, True).size("EXPLORATION")[0] > area.width and title_px > font_px(0):
+            title_px = max(font_px(0), title_px - max(1, title_px // 10))  # it stays on its card
+        title_font = theme.font(title_px, True)
         small = theme.font(font_px(title_glyph * SMALL_SHARE))
         gap = max(2, small.get_height() // 3)
         y = area.y
@@ -226,10 +241,10 @@ def _arc(
     if v1 <= v0:
         return
     steps = max(2, round(DIAL_POINTS * (v1 - v0)))
-    values = np.linspace(v0, v1, steps + 1)
-    outer = [_on_arc(center, radius, v) for v in values]
-    inner = [_on_arc(center, radius - thick, v) for v in values[::-1]]
-    band = outer + inner
+    angles = np.radians(90 + DIAL_SWEEP_DEG / 2 - np.linspace(v0, v1, steps + 1) * DIAL_SWEEP_DEG)
+    radii = np.concatenate([np.full(steps + 1, float(radius)), np.full(steps + 1, float(radius - thick))])
+    angles = np.concatenate([angles, angles[::-1]])  # out along the outer edge, back along the inner
+    band = np.column_stack([center[0] + radii * np.cos(angles), center[1] - radii * np.sin(angles)]).tolist()
     pygame.draw.polygon(surface, color, band)
     pygame.draw.aalines(surface, color, True, band)
     for v in (v0, v1):
