@@ -201,6 +201,10 @@ class DQNAgent:
         be sampled by then is left out and the update is not traced."""
         self._trace_request = (index,)
 
+    def cancel_trace(self) -> None:
+        """Forget a trace asked for and not yet made."""
+        self._trace_request = None
+
     def update(self) -> dict[str, float]:
         """One gradient step on a sampled batch; returns loss, mean Q, TD error, gradient norm, ...
 

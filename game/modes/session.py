@@ -154,7 +154,7 @@ class Session:
         if on and self.lens is None:
             self.lens = Lens(self.trainer.agent, self.showcase.observation_space.shape or ())
         elif not on and self.lens is not None:
-            self.trainer.agent.trace_next_update(None)  # a pending request is harmless: one trace
+            self.trainer.agent.cancel_trace()
             self.lens = None
 
     def learn(self) -> None:
