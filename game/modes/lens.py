@@ -40,8 +40,8 @@ PICTURE_PX = 64  # longest side of a surprise moment's picture
 BATCH_PICTURE_PX = 42  # longest side of a minibatch row's picture
 READOUT_PICTURE_PX = 84  # longest side of the readout's before/after pictures
 MAX_EPISODE_STEPS = 20_000  # predicted-against-received keeps at most this many steps of an episode
-SALIENCY_BUDGET = 0.03  # share of the worker's time saliency maps may take
-SALIENCY_MIN_PERIOD_S = 1.0  # a new map at most this often
+SALIENCY_BUDGET = 0.015  # share of the worker's time saliency maps may take
+SALIENCY_MIN_PERIOD_S = 2.0  # a new map at most this often
 SALIENCY_CHUNK = 16  # perturbed pictures per piece of work between learning steps
 
 
