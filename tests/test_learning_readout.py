@@ -214,3 +214,32 @@ def test_surprise_is_the_n_step_td_error_of_each_showcase_step_by_hand():
     assert predicted.episode == 1 and not predicted.truncated
     assert snapshot.target.q_online.tolist() == [3.0, 6.0]
     assert snapshot.target.q_target.tolist() == [9.0, 1.5]
+
+
+def test_surprise_over_many_batched_target_passes_matches_each_window_by_hand():
+    """Twenty steps (several batched target passes), n = 3, ended by a truncation that bootstraps."""
+    n, steps = 3, 20
+    agent = hand_agent(n)
+    clock = Clock()
+    lens = Lens(agent, (1,), clock=clock)
+    frame = np.zeros((8, 8, 3), np.uint8)
+    rewards = [float((t * 7) % 5 - 2) for t in range(steps)]
+    for t, reward in enumerate(rewards):
+        state = float(t + 1)
+        lens.before_step(s(state), np.array([state, 2 * state], np.float32))
+        last = t == steps - 1
+        lens.after_step(s(state), 0, state, reward, s(state + 1), False, last, t, frame)
+        clock.now += 0.01
+
+    def bootstrap(state: float) -> float:  # online [s, 2s] picks action 1; target [3s, 0.5s] values it
+        return 0.5 * state
+
+    expected = []
+    for t in range(steps):
+        window = rewards[t : t + n]
+        ret = sum(GAMMA**j * r for j, r in enumerate(window))
+        expected.append(ret + GAMMA ** len(window) * bootstrap(t + 1 + len(window)) - (t + 1))
+    snapshot = type("S", (), {})()
+    lens.fill(snapshot)
+    np.testing.assert_allclose(snapshot.surprise.values, np.abs(expected), rtol=1e-5)
+    assert snapshot.predicted.truncated

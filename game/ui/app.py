@@ -87,7 +87,7 @@ class App:
             os.environ["SDL_GRAB_KEYBOARD"] = "1"  # a grab takes the keyboard too, not just the mouse
         pygame.init()
         self.gamepads.open()
-        theme.font.cache_clear()  # fonts made before a pygame.quit() elsewhere are dead
+        theme.forget_fonts()  # fonts made before a pygame.quit() elsewhere are dead
         pygame.display.set_caption(self.title)
         try:
             self._set_mode()
@@ -235,7 +235,7 @@ class App:
             if self.recorder is not None:
                 self.recorder.close()  # a save in progress finishes first
             pygame.quit()
-            theme.font.cache_clear()
+            theme.forget_fonts()
             self.surface = None
 
     def _draw_toast(self) -> None:

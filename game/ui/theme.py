@@ -30,6 +30,19 @@ def font(size_px: int, bold: bool = False) -> pygame.font.Font:
     return f
 
 
+@functools.lru_cache(maxsize=512)
+def text_image(text: str, size_px: int, color: tuple[int, ...], bold: bool = False) -> pygame.Surface:
+    """``text`` rendered once and reused while it keeps coming back (labels, values that repeat); the
+    image is shared, so callers blit it and never change it."""
+    return font(size_px, bold).render(text, True, color)
+
+
+def forget_fonts() -> None:
+    """Drop the fonts and rendered texts (those made before a ``pygame.quit()`` are dead)."""
+    font.cache_clear()
+    text_image.cache_clear()
+
+
 def text_size(window_height: int, share: float) -> int:
     """A font size that is ``share`` of the window's height, so text grows with booth screens."""
     return max(14, int(window_height * share))

@@ -33,6 +33,7 @@ SCALE_HEADROOM = 0.08  # share of the range kept free beyond the extremes, so sm
 MIN_SPAN_ABS = 0.05  # smallest scale range, so near-equal values are not blown up into noise
 MIN_SPAN_REL = 0.02  # ... or this share of the largest |Q|, whichever is larger
 MIN_BAR_PX = 3  # the smallest Q still shows a stub, so every action visibly has a bar
+GHOST_FADE_STEPS = 24  # a fading target marker is drawn again this many times over its fade
 
 TITLE_SHARE = 0.075  # title glyph height as a share of the rect height
 TITLE_CAP_PX = 30  # ... up to this
@@ -111,6 +112,8 @@ class QBars:
         self.ghost = GhostMarker()  # the latest Bellman target, while it shows
         self._layout: tuple[tuple, QBarsLayout] | None = None
         self._images: dict[tuple, pygame.Surface] = {}  # rendered texts, reused across frames
+        self._version = 0  # counts the changes to what the bars show
+        self._picture: tuple[tuple, pygame.Surface] | None = None  # (what it shows, at which size; picture)
 
     # ------------------------------------------------------------------ state
 
@@ -135,6 +138,7 @@ class QBars:
         self._history[self._head, -1] = np.nan if self.value is None else self.value
         self._head = (self._head + 1) % HISTORY_LEN
         self.updates += 1
+        self._version += 1
 
     def set_target(self, action: int, value: float, now: float | None = None) -> None:
         """Mark where the latest Bellman target puts ``action``'s value: a hollow marker on its bar, on the
@@ -142,12 +146,14 @@ class QBars:
         if not 0 <= action < self.n_actions:
             return
         self.ghost.set(action, value, now)
+        self._version += 1
         if self.updates:
             self._rescale(self._scaled_values(self.q))
 
     def clear_target(self) -> None:
         """No target marker any more."""
         self.ghost.clear()
+        self._version += 1
 
     def _scaled_values(self, q: np.ndarray) -> np.ndarray:
         """What the scale must hold: the Q-values, V(s) and a target marker still showing."""
@@ -308,6 +314,16 @@ class QBars:
     def draw(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         """Draw the bars into ``rect`` (sized from it: any height from ~150 px up)."""
         rect = pygame.Rect(rect)
+        # The picture changes with each snapshot (15 a second in Atari) and while a target marker
+        # fades, not with each of the 60 frames: it is drawn again only when something it shows has.
+        key = (rect.size, self._version, round(self.ghost.strength() * GHOST_FADE_STEPS))
+        if self._picture is None or self._picture[0] != key:
+            image = pygame.Surface(rect.size, pygame.SRCALPHA)
+            self._render(image, image.get_rect())
+            self._picture = (key, image)
+        surface.blit(self._picture[1], rect)
+
+    def _render(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         draw_card(surface, rect)
         lay = self.layout(rect)
         self._draw_title(surface, lay)

@@ -20,7 +20,7 @@ def draw_text(
     bold: bool = False,
 ) -> pygame.Rect:
     """Draw ``text`` with the named rect anchor ("topleft", "center", "midright", ...) at ``pos``."""
-    image = theme.font(size_px, bold).render(text, True, color)
+    image = theme.text_image(text, size_px, tuple(color), bold)
     rect = image.get_rect(**{anchor: pos})
     surface.blit(image, rect)
     return rect
