@@ -5,9 +5,12 @@ python main.py arena GAME   watch an agent learn GAME, take over at any time
 python main.py play GAME    a person plays GAME alone
 python main.py versus GAME  a person against a trained agent (pong, ALE/Pong-v5, ALE/Boxing-v5, tictactoe)
 python main.py race GAME    a person and the agent side by side on the same game, from the same seed
+python main.py lab [GRID]   the Q-learning lab: planning against learning on one grid
 python main.py kiosk        the unattended booth: attract loop, visitors, leaderboard
 python main.py train GAME   headless training with a progress bar (--steps, --out, --resume)
+python main.py train GAME --offline DATASET   learn from recorded play alone (fitted Q-iteration, offline DQN)
 python main.py games        list every game
+python main.py datasets     list the recorded play in the data folder (Minari datasets)
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 EXIT_USAGE = 2  # bad input: an unknown game, a bad flag, no display
 DEFAULT_GAME = "catch"  # what the arcade shows learning when it opens
+DATA_DIR = "datasets"  # recorded play (Minari datasets), relative to where the program runs
+OFFLINE_FLAGS = ("method", "iterations", "updates", "data", "eval_episodes", "compare_online")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
         match.add_argument(
             "--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen"
         )
+    lab = commands.add_parser(
+        "lab", help="the Q-learning lab: value and policy iteration, Q-learning and DQN on one grid"
+    )
+    lab.add_argument("grid", nargs="?", default="classic", help="a layout: classic, cliff, maze, gridworld")
+    lab.add_argument(
+        "--dataset",
+        metavar="DATASET",
+        help="recorded GridWorld play: adds fitted Q-iteration as a fifth method",
+    )
+    lab.add_argument("--data", metavar="DIR", default=DATA_DIR, help=f"the data folder (default {DATA_DIR})")
+    lab.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
     kiosk = commands.add_parser("kiosk", help="the unattended event booth, fullscreen (see the README)")
     kiosk.add_argument(
         "--games", help="comma-separated games of the attract loop (default: the featured ones)"
@@ -106,6 +122,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="two-player turn-based games: a Q-table learns against itself",
     )
     train.add_argument("--games", type=int, help="with --self-play: games to play (default 30,000)")
+    train.add_argument(
+        "--offline",
+        metavar="DATASET",
+        help="learn from a recorded dataset (an id or a folder), no game played",
+    )
+    train.add_argument("--method", choices=["fqi", "dqn"], help="with --offline: fitted Q-iteration or DQN")
+    train.add_argument("--iterations", type=int, help="with --offline fqi: rounds (default 15)")
+    train.add_argument("--updates", type=int, help="with --offline dqn: gradient updates")
+    train.add_argument("--data", metavar="DIR", help=f"with --offline: the data folder (default {DATA_DIR})")
+    train.add_argument(
+        "--eval-episodes", type=int, help="with --offline: greedy games that score the agent (default 20)"
+    )
+    train.add_argument(
+        "--compare-online",
+        action="store_true",
+        help="with --offline: also train an online DQN for as many updates, and score it",
+    )
+    datasets = commands.add_parser(
+        "datasets", help="list the recorded play (Minari datasets) in the data folder"
+    )
+    datasets.add_argument(
+        "--data", metavar="DIR", default=DATA_DIR, help=f"the data folder (default {DATA_DIR})"
+    )
     return parser
 
 
@@ -136,6 +175,9 @@ def run_window(args: argparse.Namespace) -> None:
 
     if args.command == "kiosk":
         run_kiosk(args)
+        return
+    if args.command == "lab":
+        run_lab(args)
         return
     game = getattr(args, "game", None) or DEFAULT_GAME
     spec = find_game(game)  # first: a typo is named as a typo, and costs no window
@@ -193,6 +235,24 @@ def run_match(args: argparse.Namespace, spec) -> None:
         app.run(RaceScene(app, spec, player, seed=args.seed))
 
 
+def run_lab(args: argparse.Namespace) -> None:
+    """The Q-learning lab: one grid, four methods (five with a recorded dataset) side by side."""
+    from game.errors import UserError
+    from game.modes.lab import LAYOUTS
+    from game.modes.lab_protocol import LabConfig
+    from game.ui.app import App, check_display
+
+    if args.grid not in LAYOUTS:
+        raise UserError(f"Unknown lab layout {args.grid!r}: choose one of {', '.join(LAYOUTS)}.")
+    config = LabConfig(layout=args.grid, dataset=args.dataset, data_dir=args.data)
+    check_display()
+    app = App(fullscreen=args.fullscreen)
+    app.open()
+    from game.ui.scenes.lab import LabScene
+
+    app.run(LabScene(app, config))
+
+
 def run_kiosk(args: argparse.Namespace) -> None:
     """The event booth: fullscreen attract loop, visitors, leaderboard, operator hotkeys."""
     from game.modes.kiosk.booth import KioskConfig
@@ -213,9 +273,72 @@ def run_kiosk(args: argparse.Namespace) -> None:
     app.run(KioskScene(app, config))
 
 
+def list_datasets(data_dir: str) -> None:
+    """Print the datasets of the data folder, one a line."""
+    from game.modes.datasets import list_datasets as found
+
+    datasets = found(data_dir)
+    if not datasets:
+        print(f"No datasets in {data_dir}: record your play in the arena (take over, then record).")
+        return
+    print(f"{'dataset':<36} {'game':<16} {'episodes':>9} {'steps':>10} {'mean return':>12}")
+    for info in datasets:
+        mean = "-" if info.mean_return is None else f"{info.mean_return:.3f}"
+        print(f"{info.id:<36} {info.game or '-':<16} {info.episodes:>9,} {info.steps:>10,} {mean:>12}")
+
+
+def train_offline(args: argparse.Namespace) -> int:
+    """Learn from a recorded dataset, then score the agent in the game."""
+    from game.errors import UserError
+    from game.modes.offline_training import OfflineRequest, run_offline
+
+    if not args.game:
+        raise UserError(
+            "Name the game the dataset was recorded on (e.g. 'python main.py train catch --offline ID')."
+        )
+    clashing = [
+        flag
+        for flag, value in (
+            ("--resume", args.resume),
+            ("--self-play", args.self_play),
+            ("--steps", args.steps),
+            ("--config", args.config),
+            ("--set", args.set),
+            ("--games", args.games),
+        )
+        if value
+    ]
+    if clashing:
+        raise UserError(f"{', '.join(clashing)} cannot go with --offline; leave them out.")
+    request = OfflineRequest(
+        game=args.game,
+        dataset=args.offline,
+        data_dir=args.data or DATA_DIR,
+        method=args.method or "fqi",
+        iterations=args.iterations,
+        updates=args.updates,
+        out=args.out,
+        seed=args.seed or 0,
+        eval_episodes=20 if args.eval_episodes is None else args.eval_episodes,
+        compare_online=args.compare_online,
+        device=args.device,
+        threads=args.threads,
+    )
+    return run_offline(request)
+
+
 def train(args: argparse.Namespace) -> int:
     """Headless training: build the config, run it with a progress bar, say where it went."""
+    from game.errors import UserError
     from game.modes.training import TrainRequest, run_training
+
+    if args.offline:
+        return train_offline(args)
+    given = [name for name in OFFLINE_FLAGS if getattr(args, name) not in (None, False)]
+    if given:
+        raise UserError(
+            f"--{given[0].replace('_', '-')} goes with --offline DATASET; add it or leave the flag out."
+        )
 
     request = TrainRequest(
         game=args.game,
@@ -246,6 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "games":
             list_games(args.kind)
+        elif args.command == "datasets":
+            list_datasets(args.data)
         elif args.command == "train":
             return train(args)
         else:

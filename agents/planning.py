@@ -56,6 +56,23 @@ def outcome_table(P: Model, n_states: int, n_actions: int) -> Outcomes:  # noqa:
     )
 
 
+def policy_values(table: Outcomes, policy: np.ndarray, gamma: float, n_actions: int) -> np.ndarray:
+    """V of ``policy`` exactly: the linear system V = r_pi + gamma * P_pi V, solved."""
+    n_states = len(policy)
+    chosen = table.pair % n_actions == policy[table.pair // n_actions]  # the outcomes of pi's actions
+    states = table.pair[chosen] // n_actions
+    system = np.eye(n_states)
+    np.add.at(
+        system,
+        (states, table.next_state[chosen]),
+        -gamma * table.probability[chosen] * table.continues[chosen],
+    )
+    rewards = np.bincount(
+        states, weights=table.probability[chosen] * table.reward[chosen], minlength=n_states
+    )
+    return np.linalg.solve(system, rewards)
+
+
 def lookahead(table: Outcomes, values: np.ndarray, gamma: float, n_actions: int) -> np.ndarray:
     """Q(s, a) = sum_{s'} p * (r + gamma * V(s') * (not terminated)), shape (n_states, n_actions)."""
     n_states = len(values)
@@ -105,6 +122,11 @@ class PolicyIterationStepper:
 
     It starts from the policy "all action 0" (UP in GridWorld) and V = 0. ``phase`` names the work the
     next step will do; ``q`` is the lookahead of the current V.
+
+    With ``exact_finish``, evaluation sweeps stop at a looser ``theta`` (a few sweeps, so the two phases
+    alternate where people can watch them), and a policy that improvement leaves unchanged is evaluated
+    once exactly (the linear system solved, the phase "exact evaluation") and improved once more: the
+    end is the same V* as sweeping to 1e-10.
     """
 
     def __init__(
@@ -115,9 +137,13 @@ class PolicyIterationStepper:
         gamma: float,
         theta: float = THETA,
         max_eval_sweeps: int = MAX_EVAL_SWEEPS,
+        exact_finish: bool = False,
     ) -> None:
         self.n_states, self.n_actions, self.gamma = n_states, n_actions, float(gamma)
         self.theta, self.max_eval_sweeps = theta, max_eval_sweeps
+        self.exact_finish = exact_finish
+        self.exact = False
+        """the current V is the current policy's exactly (solved, not swept)"""
         self.table = outcome_table(P, n_states, n_actions)
         self.values = np.zeros(n_states)
         self.policy = np.zeros(n_states, dtype=np.int64)
@@ -143,6 +169,11 @@ class PolicyIterationStepper:
             return
         if self.phase == "evaluation":
             self._evaluate()
+        elif self.phase == "exact evaluation":
+            self.values = policy_values(self.table, self.policy, self.gamma, self.n_actions)
+            self.q = lookahead(self.table, self.values, self.gamma, self.n_actions)
+            self.eval_sweeps += 1
+            self.exact, self.phase = True, "improvement"
         else:
             self._improve()
 
@@ -165,10 +196,12 @@ class PolicyIterationStepper:
         stable = bool(np.array_equal(new_policy, self.policy))
         self.policy = new_policy
         self.phase_sweeps = 0
-        if stable:
+        if stable and self.exact_finish and not self.exact:
+            self.phase = "exact evaluation"
+        elif stable:
             self.converged = True
         else:
-            self.phase = "evaluation"
+            self.phase, self.exact = "evaluation", False
 
 
 def policy_iteration(
@@ -192,7 +225,7 @@ def policy_iteration(
 
 def dataset_arrays(transitions: Mapping[str, np.ndarray] | object) -> tuple[np.ndarray, ...]:
     """(obs, actions, rewards, next_obs, terminated) of a mapping with those keys, or of an object with
-    those attributes (``agents.offline.Transitions``)."""
+    those attributes (``agents.transitions.Transitions``)."""
     if isinstance(transitions, Mapping):
         missing = [key for key in DATASET_KEYS if key not in transitions]
         columns = [transitions.get(key) for key in DATASET_KEYS]
@@ -213,7 +246,7 @@ class FQIStepper:
 
     Args:
         transitions: arrays ``obs``, ``actions``, ``rewards``, ``next_obs``, ``terminated`` (same length), as
-            a mapping or as attributes (``agents.offline.Transitions``).
+            a mapping or as attributes (``agents.transitions.Transitions``).
         n_states: number of states (every obs and next_obs is below it).
         n_actions: number of actions.
         gamma: discount per step.

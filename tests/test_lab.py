@@ -439,3 +439,21 @@ def test_the_worker_ends_with_its_killed_parent(tmp_path):
         family = parent.family()
         assert any("spawn_main" in command_line(process) for process in family), family
         kill_and_time(parent, family)
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_the_labs_policy_iteration_alternates_its_phases_and_ends_on_v_star_exactly(name):
+    """Loose evaluation sweeps (so improvements come every few steps on screen), then one exact
+    evaluation of the policy that no longer changes: the same V* as value iteration."""
+    world = LabWorld.named(name)
+    method = PolicyIteration(world)
+    phases = []
+    while not method.converged():
+        phases.append(method.stepper.phase)
+        method.step()
+        assert len(phases) < 2_000
+    assert "exact evaluation" in phases and phases.count("improvement") >= 2
+    first_improvement = phases.index("improvement")
+    assert first_improvement <= 20  # the first policy is improved within the sweep cap
+    v_star = world.optimum()[0]
+    np.testing.assert_allclose(method.values(), v_star, atol=1e-9)

@@ -185,7 +185,7 @@ class Lab:
         world: the grid and its settings.
         seed: seed of Q-learning's and the DQN's exploration and of the DQN's weights.
         dataset: recorded transitions (``obs``, ``actions``, ``rewards``, ``next_obs``, ``terminated``, as
-            a mapping of arrays or an ``agents.offline.Transitions``); fitted Q-iteration joins as a fifth
+            a mapping of arrays or an ``agents.transitions.Transitions``); fitted Q-iteration joins as a fifth
             method while their states fit the grid.
         layout_name: the name the world came by ("" when it is not a named layout).
     """

@@ -31,7 +31,9 @@ __all__ = [
 LAB_THETA = 1e-6  # a planning method whose last sweep changed no value more than this has converged
 LEARNED_TOLERANCE = 0.05  # a learning method within this of Q* counts as converged (the tabular tests' bound)
 PLANNING_PACE = 4.0  # value iteration and fitted Q-iteration: units per second, slow enough to watch
-POLICY_PACE = 16.0  # policy iteration: steps per second (evaluating "all UP" on classic takes ~80 sweeps)
+POLICY_PACE = 8.0  # policy iteration: steps per second
+POLICY_EVAL_THETA = 1e-3  # policy iteration's evaluation sweeps stop when no value changes more than this
+POLICY_EVAL_SWEEPS = 20  # ... or after this many; the policy left unchanged is then evaluated exactly
 
 
 class LabMethod(Protocol):
@@ -179,7 +181,15 @@ class PolicyIteration(MethodBase):
 
     def __init__(self, world: LabWorld) -> None:
         super().__init__(world)
-        self.stepper = PolicyIterationStepper(self.P, self.n_states, self.n_actions, world.gamma, LAB_THETA)
+        self.stepper = PolicyIterationStepper(
+            self.P,
+            self.n_states,
+            self.n_actions,
+            world.gamma,
+            POLICY_EVAL_THETA,
+            POLICY_EVAL_SWEEPS,
+            exact_finish=True,
+        )
 
     @property
     def phase(self) -> str:  # type: ignore[override]

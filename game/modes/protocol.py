@@ -77,6 +77,13 @@ class ShowLearning:
 
 
 @dataclass(frozen=True)
+class Record:
+    """Record the person's play of the showcase into the game's dataset, or stop and save it."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class Save:
     """Write a checkpoint now."""
 
@@ -95,6 +102,7 @@ Command = (
     | HumanAction
     | OverrideEpsilon
     | ShowLearning
+    | Record
     | Save
     | Quit
 )
@@ -156,6 +164,12 @@ class Snapshot:
     """a finished showcase episode's predictions against its returns"""
     saliency: SaliencyView | None = None
     """where the network looks on the showcase's current picture"""
+    recording: bool = False
+    """the person's play of the showcase is being recorded (``Record``)"""
+    recorded_episodes: int = 0
+    """episodes recorded since recording began"""
+    recorded_steps: int = 0
+    """steps recorded since recording began"""
     error: str | None = None
     traceback: str | None = None
     retry: bool = True
@@ -178,6 +192,8 @@ class SessionConfig:
     """start from these weights (and their step count) instead of a new network"""
     metrics_max_bytes: int | None = None
     """the most bytes each metrics CSV of the run may hold, its newest rows kept (None: no cap)"""
+    data_dir: str = "datasets"
+    """where recorded play goes: the Minari dataset root (``game.modes.datasets``)"""
 
 
 @dataclass(frozen=True)

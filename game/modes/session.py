@@ -30,6 +30,7 @@ import traceback
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gymnasium as gym
 import numpy as np
@@ -43,6 +44,7 @@ from game.modes.protocol import (
     OverrideEpsilon,
     Pause,
     Quit,
+    Record,
     Save,
     SessionConfig,
     SetSpeed,
@@ -51,6 +53,9 @@ from game.modes.protocol import (
     StepOnce,
     TakeOver,
 )
+
+if TYPE_CHECKING:  # minari stays unimported until a recording starts
+    from game.modes.recording import Recorder
 
 SNAPSHOT_QUEUE = 4  # snapshots in flight before the worker starts dropping them
 COMMAND_QUEUE = 256  # commands in flight; the UI's sends never block
@@ -121,6 +126,9 @@ class Session:
         self.pending_frames: list[np.ndarray] = _frames(self.showcase)
         self.lens: Lens | None = None
         """the "how it learns" views, while the UI shows them (``ShowLearning``)"""
+        self.game_id, self.data_dir = spec.id, config.data_dir
+        self.recorder: Recorder | None = None
+        """records the person's play of the showcase (``game.modes.recording``), once asked to"""
 
     def handle(self, command: Command) -> None:
         if isinstance(command, SetSpeed):
@@ -144,6 +152,8 @@ class Session:
             self.human_action = int(command.action)
         elif isinstance(command, OverrideEpsilon):
             self.trainer.epsilon_override = command.epsilon
+        elif isinstance(command, Record):
+            self.record(command.on)
         elif isinstance(command, Save):
             self.save()
         elif isinstance(command, Quit):
@@ -156,6 +166,28 @@ class Session:
         elif not on and self.lens is not None:
             self.trainer.agent.cancel_trace()
             self.lens = None
+
+    def record(self, on: bool) -> None:
+        """Record the person's play of the showcase, or stop and save it; a notice tells how it went."""
+        from game.errors import UserError
+        from game.modes.recording import Recorder
+
+        if not on:
+            self._notice(self.recorder.finish() if self.recorder is not None else None)
+            return
+        if self.recorder is None:
+            self.recorder = Recorder.for_env(
+                self.game_id, self.showcase, self.data_dir, steps_per_second=1.0 / self.step_seconds
+            )
+        try:
+            self.recorder.start()
+        except UserError as error:  # the offline extra is not installed
+            self._notice(str(error))
+
+    def _notice(self, text: str | None) -> None:
+        if text is not None:
+            self.notices.append(text)
+            self.notice_count += 1
 
     def learn(self) -> None:
         """One step of the learning environments, with a checkpoint every checkpoint_every_steps."""
@@ -194,6 +226,10 @@ class Session:
             stream=self.stream,
         )
         self.score += float(reward)
+        if self.recorder is not None and self.recorder.recording:
+            self.recorder.offer(human, self.obs, action, float(reward), next_obs, terminated, truncated)
+            if terminated or truncated:
+                self.recorder.save_async()  # each finished episode reaches the disk at once
         frames = _frames(self.showcase)
         if lens is not None:
             q_taken = float(np.asarray(act.q_values).reshape(-1)[action])
@@ -227,8 +263,10 @@ class Session:
     def snapshot(self, act, action: int, frames: list[np.ndarray]) -> Snapshot:
         trainer = self.trainer
         for notice in trainer.take_notices():
-            self.notices.append(notice)
-            self.notice_count += 1
+            self._notice(notice)
+        recorder = self.recorder
+        if recorder is not None:
+            self._notice(recorder.take_error())  # a save in the background that failed
         config = trainer.config
         stats = trainer.statistics
         snapshot = Snapshot(
@@ -256,6 +294,9 @@ class Session:
             labels=self.labels,
             notices=list(self.notices),
             notice_count=self.notice_count,
+            recording=recorder is not None and recorder.recording,
+            recorded_episodes=0 if recorder is None else recorder.episodes,
+            recorded_steps=0 if recorder is None else recorder.steps,
         )
         if self.lens is not None:
             self.lens.fill(snapshot)
@@ -274,6 +315,7 @@ class Session:
         return self.snapshot(act, int(act.action), frames=[])
 
     def close(self) -> None:
+        self.record(False)  # the person's play recorded so far is saved
         self.showcase.close()
         self.trainer.close()
 

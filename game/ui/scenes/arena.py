@@ -23,6 +23,7 @@ from game.modes.protocol import (
     HumanAction,
     OverrideEpsilon,
     Pause,
+    Record,
     RestartPolicy,
     Save,
     SetSpeed,
@@ -44,6 +45,7 @@ from game.ui.widgets.kiosk_chrome import band_height
 from game.ui.widgets.learning.layer import LearningLayer, epsilon_lines, layer_layout
 from game.ui.widgets.learning.panel import PANEL_COLORS, sizes_for
 from game.ui.widgets.qbars import QBars
+from game.ui.widgets.rec_dot import draw_rec
 from game.ui.widgets.slider import EpsilonSlider
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
@@ -63,6 +65,7 @@ HELP = [
     ("F6", "Q-values on the board on / off (GridWorld, Tic-Tac-Toe)"),
     ("F7", "lower plot: the loss / the mean Q-value"),
     ("F8", "how it learns: Bellman target, surprise, replay, target network, where it looks"),
+    ("F10", "record your play (when you take over) as a dataset for learning offline"),
     ("F11 / F12", "fullscreen / screenshot"),
     ("F1 or ?", "this help"),
     ("ESC", "leave (the agent is saved)"),
@@ -195,6 +198,8 @@ class ArenaScene:
             self.curves.show_mean_q = not self.curves.show_mean_q
         elif key == pygame.K_F8:
             self.set_learning_layer(not self.show_learning)
+        elif key == pygame.K_F10 and not self.kiosk:
+            self.worker.send(Record(not (self.snapshot is not None and self.snapshot.recording)))
         elif key == pygame.K_F5:
             self.worker.send(Save())
             self.app.notify("Saving a checkpoint…")
@@ -352,6 +357,11 @@ class ArenaScene:
             keys = draw_text(
                 surface, "F1 help  ·  ESC leave", (w - bar // 2, y), small, theme.TEXT_DIM, "midright"
             )
+            snap = self.snapshot
+            if snap is not None and snap.recording:  # F10: the person's play goes into the game's dataset
+                keys = draw_rec(
+                    surface, (keys.left - bar // 2, y), small, snap.recorded_episodes, snap.recorded_steps
+                )
             status = elide(self._status_line(), theme.font(small), keys.left - bar)  # a long run's numbers
             draw_text(surface, status, (bar // 2, y), small, theme.TEXT_DIM, "midleft")
         if self.error is not None:

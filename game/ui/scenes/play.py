@@ -1,4 +1,5 @@
-"""A person plays one game alone: keyboard or gamepad, score, pause, restart.
+"""A person plays one game alone: keyboard or gamepad, score, pause, restart, and F10 to record the
+play as a dataset for learning offline (``game.modes.recording``).
 
 Real-time games step at their own rate (``metadata["render_fps"]``, Atari at 60 frames a
 second) with whatever the held keys say; turn-based games (and games without a NOOP action,
@@ -14,9 +15,13 @@ import numpy as np
 import pygame
 
 from game.catalog import GameSpec, action_labels, frame_of, key_bindings
+from game.errors import UserError
+from game.modes.datasets import DATASETS_DIR
+from game.modes.recording import Recorder
 from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap, MatchKeys, move_on_board
 from game.ui.widgets.frame import draw_frame, to_frame_coords
+from game.ui.widgets.rec_dot import draw_rec
 from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
 
 MAX_STEPS_PER_FRAME = 4  # catch-up limit after a slow frame, so the game never races ahead
@@ -46,10 +51,15 @@ def controls_help(keymap: KeyMap, labels: list[str]) -> str:
 
 
 class PlayScene:
-    """One person, one game."""
+    """One person, one game; F10 records the games played into the game's dataset under ``data_dir``."""
 
     def __init__(
-        self, app, spec: GameSpec, on_exit: Callable[[], None] | None = None, seed: int | None = None
+        self,
+        app,
+        spec: GameSpec,
+        on_exit: Callable[[], None] | None = None,
+        seed: int | None = None,
+        data_dir: str = DATASETS_DIR,
     ):
         self.app = app
         self.spec = spec
@@ -71,6 +81,7 @@ class PlayScene:
         self.match_keys = MatchKeys(app, self._reset, on_exit, resume_on_restart=False)
         self.cursor = 0  # highlighted cell on boards, moved by arrows / d-pad
         self.frame_rect = pygame.Rect(0, 0, 1, 1)
+        self.recorder = Recorder.for_env(spec.id, self.env, data_dir)
         self._reset()
 
     # ------------------------------------------------------------------ game flow
@@ -93,7 +104,9 @@ class PlayScene:
 
     def act(self, action: int) -> None:
         """Play one step of ``action`` (also the entry point for scripted play in tests)."""
+        obs = self.obs
         self.obs, reward, terminated, truncated, self.info = self.env.step(int(action))
+        self.recorder.add(obs, int(action), float(reward), self.obs, terminated, truncated)
         self.score += float(reward)
         self.steps += 1
         self.frame = frame_of(self.env)
@@ -101,17 +114,37 @@ class PlayScene:
             self.over = True
             self.episodes += 1
             self.best = self.score if self.best is None else max(self.best, self.score)
+            if self.recorder.recording:
+                self.recorder.save_async()  # each finished game is on disk before the next one ends
 
     def _legal(self, action: int) -> bool:
         mask = self.info.get("action_mask")
         return mask is None or bool(np.asarray(mask)[action])
 
+    def toggle_recording(self) -> None:
+        """F10: start keeping the games played, or stop and save them (a sentence says where)."""
+        if self.recorder.recording:
+            self.app.notify(self.recorder.finish() or "Recording stopped: no game was played.")
+            return
+        try:
+            self.recorder.start()
+        except UserError as error:
+            self.app.notify(str(error))
+            return
+        self.app.notify("Recording your play (F10 again stops and saves it).")
+
     def close(self) -> None:
+        message = self.recorder.finish()  # the games recorded so far are saved
+        if message:
+            print(message)
         self.env.close()
 
     # ------------------------------------------------------------------ scene interface
 
     def handle_event(self, event: pygame.event.Event) -> None:
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_F10:
+            self.toggle_recording()
+            return
         if self.match_keys.handle_event(event):
             return
         if (
@@ -197,7 +230,13 @@ class PlayScene:
         self.frame_rect = draw_frame(surface, self.frame, area, self.spec.pixel_aspect)
         if self.cells and not self.over:
             self._draw_cursor(surface)
-        help_line = f"{self.help}  ·  P pause  ·  R restart  ·  ESC leave"
+        if self.recorder.recording:
+            steps = self.recorder.steps
+            draw_rec(surface, (w - bar // 2, chrome.body.y + small), small, self.recorder.episodes, steps)
+        if (error := self.recorder.take_error()) is not None:
+            self.app.notify(error)
+        record = "F10 stop recording" if self.recorder.recording else "F10 record"
+        help_line = f"{self.help}  ·  P pause  ·  R restart  ·  {record}  ·  ESC leave"
         draw_text(surface, help_line, (w // 2, h - bar // 2), small, theme.TEXT_DIM, "center")
         if self.paused:
             draw_banner(surface, ["PAUSED", "P to play on  ·  R to restart  ·  ESC to leave"], size * 2)
