@@ -219,3 +219,16 @@ def test_the_worker_records_a_take_over_only(tmp_path):
         assert not session.showcase_step().recording
     finally:
         session.close()
+
+
+def test_a_relative_data_folder_records_and_loads(tmp_path, monkeypatch):
+    """The app's default data folder is relative ("datasets", where the program runs)."""
+    monkeypatch.chdir(tmp_path)
+    recorder = catch_recorder(Path("datasets"))
+    played = []
+    for seed in (1, 2):  # a new dataset, then an append to it
+        recorder.start()
+        played += play_catch(recorder, episodes=2, seed=seed)
+        assert recorder.stop() is not None
+    data = load_transitions(play_dataset_id("catch"), "datasets")
+    assert len(data) == sum(len(episode["actions"]) for episode in played)

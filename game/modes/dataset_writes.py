@@ -94,7 +94,7 @@ def append_episodes(
     """
     minari = require_minari()
     dataset_id = play_dataset_id(game_id)
-    root = Path(data_dir)
+    root = Path(data_dir).resolve()  # Minari builds its paths from the root it is given: no relative ones
     root.mkdir(parents=True, exist_ok=True)
     final = root / dataset_id
     buffers = [_buffer(episode) for episode in episodes]
