@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 LAB_THETA = 1e-6  # a planning method whose last sweep changed no value more than this has converged
-LEARNED_TOLERANCE = 0.05  # a learning method within this of Q* counts as converged (the tabular tests' bound)
+LEARNED_TOLERANCE = 0.05  # a learning method whose V is within this of V* everywhere counts as settled
 PLANNING_PACE = 4.0  # value iteration and fitted Q-iteration: units per second, slow enough to watch
 POLICY_PACE = 8.0  # policy iteration: steps per second
 POLICY_EVAL_THETA = 1e-3  # policy iteration's evaluation sweeps stop when no value changes more than this
@@ -89,8 +89,9 @@ class MethodBase:
         return np.where(self.open, self.q().argmax(axis=1), -1)
 
     def error(self) -> float:
-        """max |Q - Q*| over the open cells' actions."""
-        return float(np.max(np.abs(self.q() - self.q_star)[self.open]))
+        """max |V - V*| over the open cells, V = max_a Q: the planning methods' measure, so that one plot
+        compares them all (|Q - Q*| would be ruled by moves a walker rarely tries, such as into a pit)."""
+        return float(np.max(np.abs(self.values() - self.v_star)[self.open]))
 
     def converged(self) -> bool:
         return self.error() <= LEARNED_TOLERANCE

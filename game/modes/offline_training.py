@@ -170,6 +170,8 @@ def run_offline(request: OfflineRequest) -> int:
     if request.compare_online:
         online = _online_score(spec, config, result.updates, request.eval_episodes)
         print(f"Online DQN with the same {result.updates:,} updates: {online:.3f}", flush=True)
+        report = run_dir / "offline.json"
+        _write_json(report, {**json.loads(report.read_text()), "online_mean_return": online})
     print("Trust: action, times the recording took it, mean Q of the offline agent over the recorded states")
     for row in trust:
         share = row.count / max(1, len(data))
