@@ -30,7 +30,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 EXIT_USAGE = 2  # bad input: an unknown game, a bad flag, no display
 DEFAULT_GAME = "catch"  # what the arcade shows learning when it opens
 DATA_DIR = "datasets"  # recorded play (Minari datasets), relative to where the program runs
-OFFLINE_FLAGS = ("method", "iterations", "updates", "data", "eval_episodes", "compare_online")
+OFFLINE_FLAGS = ("method", "iterations", "updates", "data", "eval_episodes", "compare_online", "conservative")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", metavar="DIR", help=f"with --offline: the data folder (default {DATA_DIR})")
     train.add_argument(
         "--eval-episodes", type=int, help="with --offline: greedy games that score the agent (default 20)"
+    )
+    train.add_argument(
+        "--conservative",
+        type=float,
+        metavar="ALPHA",
+        help="with --offline fqi: CQL's penalty on the values of actions the recording did not take",
     )
     train.add_argument(
         "--compare-online",
@@ -321,6 +327,7 @@ def train_offline(args: argparse.Namespace) -> int:
         seed=args.seed or 0,
         eval_episodes=20 if args.eval_episodes is None else args.eval_episodes,
         compare_online=args.compare_online,
+        conservative=args.conservative or 0.0,
         device=args.device,
         threads=args.threads,
     )

@@ -55,11 +55,16 @@ class FQIConfig:
     """each round starts from the previous round's weights (False: from the initial weights)"""
     seed: int = 0
     """seed of the minibatch order"""
+    conservative: float = 0.0
+    """weight of CQL's penalty (Kumar et al. 2020), logsumexp_a Q(s, a) - Q(s, a_data): it pushes down the
+    values of actions the recorded play did not take, which the max would otherwise pick (0 = plain FQI)"""
 
     def __post_init__(self) -> None:
         for name in ("iterations", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"fqi.{name} must be at least 1, not {getattr(self, name)}")
+        if self.conservative < 0:
+            raise ValueError(f"fqi.conservative is a weight, 0 or more, not {self.conservative}")
         if not 0.0 < self.gamma <= 1.0:
             raise ValueError(f"fqi.gamma must be in (0, 1], not {self.gamma}")
 
@@ -158,8 +163,11 @@ def fitted_q_iteration(
             order = torch.as_tensor(generator.permutation(len(data)), device=device)
             for start in range(0, len(data), config.batch_size):
                 rows = order[start : start + config.batch_size]
-                q_taken = network(obs[rows]).float().gather(1, actions[rows].unsqueeze(1)).squeeze(1)
+                q_all = network(obs[rows]).float()
+                q_taken = q_all.gather(1, actions[rows].unsqueeze(1)).squeeze(1)
                 loss = _regression_loss(q_taken, targets[rows], config.huber_delta)
+                if config.conservative > 0:
+                    loss = loss + config.conservative * (torch.logsumexp(q_all, dim=1) - q_taken).mean()
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

@@ -3,8 +3,9 @@ against the recorded play's own score and an online DQN given the same number of
 
 The recorded play is a scripted player's (``game.modes.experts``) that slips like a person: a share
 of its moves (``--slip``) is a random key. It goes through the same Recorder and Minari dataset a
-person's play does; then ``main.py train GAME --offline`` learns from it (fitted Q-iteration, and
-offline DQN for as many updates), and ``--compare-online`` trains an online DQN for as many updates.
+person's play does; then ``main.py train GAME --offline`` learns from it (fitted Q-iteration, plain
+and with CQL's conservative penalty, and offline DQN for as many updates), and ``--compare-online``
+trains an online DQN for as many updates.
 
     python -m benchmarks.offline_scores                       # 300 episodes a game, half the keys random
     python -m benchmarks.offline_scores --games catch --episodes 100 --slip 0.3
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=300, help="recorded episodes per game")
     parser.add_argument("--slip", type=float, default=0.5, help="share of the recorded moves that are random")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--conservative", type=float, default=0.5, help="CQL's weight for the third column")
     args = parser.parse_args()
     print_header("Learning offline from recorded play")
     rows = []
@@ -75,6 +77,16 @@ def main() -> None:
             env.close()
             info = next(d for d in list_datasets(root / "data") if d.game == spec.id)
             fqi = offline_run(spec.id, info.id, root / "data", root / f"{game}-fqi", "fqi", online=True)
+            cql = offline_run(
+                spec.id,
+                info.id,
+                root / "data",
+                root / f"{game}-cql",
+                "fqi",
+                False,
+                "--conservative",
+                str(args.conservative),
+            )
             dqn = offline_run(spec.id, info.id, root / "data", root / f"{game}-dqn", "dqn", online=False)
             rows.append(
                 [
@@ -82,6 +94,7 @@ def main() -> None:
                     f"{info.episodes:,} / {info.steps:,}",
                     f"{fqi['recorded_mean_return']:+.3f}",
                     f"**{fqi['evaluation']['mean_return']:+.3f}**",
+                    f"**{cql['evaluation']['mean_return']:+.3f}**",
                     f"{dqn['evaluation']['mean_return']:+.3f}",
                     f"{fqi['online_mean_return']:+.3f}",
                     f"{fqi['updates']:,}",
@@ -95,6 +108,7 @@ def main() -> None:
             "episodes / steps",
             "recorded play",
             "offline FQI",
+            f"FQI + CQL {args.conservative:g}",
             "offline DQN",
             "online DQN",
             "updates (each)",

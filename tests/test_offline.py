@@ -4,6 +4,7 @@ runs them."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,18 @@ def test_fqi_rounds_regress_onto_the_bellman_targets():
     q = result.network.q.detach().numpy()
     np.testing.assert_allclose([q[0, 0], q[1, 1], q[1, 0]], [2.8, 2.0, 1.8], atol=1e-2)
     assert result.updates == second.updates == config.updates(3) == 2 * 2000
+
+
+def test_the_conservative_penalty_pushes_down_the_action_the_data_never_took():
+    """State 0 only ever took action 0: plain FQI leaves Q(s0, a1) where it started (above Q(s0, a0)
+    here, so the greedy move would be the untried one); CQL's penalty brings it below."""
+    start = [[3.0, 4.0], [0.0, 0.0]]
+    plain = FQIConfig(iterations=3, epochs=300, batch_size=3, learning_rate=0.02, gamma=0.9, huber_delta=0)
+    q = fitted_q_iteration(lambda: Table(start), two_states(), plain).network.q.detach().numpy()
+    assert q[0, 1] == pytest.approx(4.0) and q[0, 1] > q[0, 0]
+    cql = dataclasses.replace(plain, conservative=1.0)
+    q = fitted_q_iteration(lambda: Table(start), two_states(), cql).network.q.detach().numpy()
+    assert q[0, 1] < q[0, 0] - 0.5
 
 
 def test_action_counts_per_action_and_per_state():

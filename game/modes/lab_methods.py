@@ -246,7 +246,7 @@ class FittedQIteration(MethodBase):
         """(n_states, n_actions) samples of each pair in the dataset"""
 
     def counter_text(self) -> str:
-        return f"iteration {self.work:,}"
+        return f"iteration {self.work:,} · {int(self.counts.sum()):,} recorded steps"
 
     def step(self) -> None:
         if not self.converged():

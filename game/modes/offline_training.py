@@ -66,6 +66,8 @@ class OfflineRequest:
     seed: int = 0
     eval_episodes: int = EVAL_EPISODES
     compare_online: bool = False
+    conservative: float = 0.0
+    """FQI with CQL's penalty of this weight (FQIConfig.conservative); 0: plain FQI"""
     device: str | None = None
     threads: int | None = None
 
@@ -80,6 +82,10 @@ def check_request(request: OfflineRequest) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, not {value}.")
     if request.iterations is not None and request.method != "fqi":
         raise UserError("--iterations counts rounds of fitted Q-iteration: use it with --method fqi.")
+    if request.conservative and request.method != "fqi":
+        raise UserError("--conservative weights fitted Q-iteration's penalty: use it with --method fqi.")
+    if request.conservative < 0:
+        raise UserError(f"--conservative is a weight, 0 or more, not {request.conservative}.")
     if request.updates is not None and request.method != "dqn":
         raise UserError("--updates counts offline DQN's updates: use it with --method dqn.")
     if request.seed < 0:
@@ -119,6 +125,7 @@ def run_offline(request: OfflineRequest) -> int:
         iterations=request.iterations or FQIConfig.iterations,
         gamma=config.dqn.gamma,
         seed=request.seed,
+        conservative=request.conservative,
     )
     updates = request.updates or fqi.updates(len(data))
     print(
@@ -276,6 +283,7 @@ def _save(
         {
             "dataset": dataset_id,
             "method": request.method,
+            "conservative": request.conservative,
             "updates": agent.update_count,
             "evaluation": {"episodes": request.eval_episodes, "mean_return": score},
             "recorded_mean_return": recorded,

@@ -76,8 +76,13 @@ def draw_method(
     small = max(11, size * 4 // 5)
     title_font, small_font = theme.font(size, True), theme.font(small)
     y = inner.y
-    name = elide(view.name.upper(), title_font, inner.width)
-    surface.blit(theme.text_image(name, size, colour, True), (inner.x, y))
+    name = view.name.upper()
+    title_px = size
+    while title_px > small and title_font.size(name)[0] > inner.width:  # five panels: a smaller title
+        title_px -= 1
+        title_font = theme.font(title_px, True)
+    name = elide(name, title_font, inner.width)
+    surface.blit(theme.text_image(name, title_px, colour, True), (inner.x, y))
     y += title_font.get_height()
     counter = elide(view.counter_text, small_font, inner.width)
     surface.blit(theme.text_image(counter, small, theme.TEXT_DIM), (inner.x, y))
