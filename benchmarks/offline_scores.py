@@ -34,7 +34,9 @@ from game.modes.experts import expert_for, record_scripted
 GAMES = ("catch", "gridworld", "runner")
 
 
-def offline_run(game: str, dataset: str, data_dir: Path, out: Path, method: str, online: bool) -> dict:
+def offline_run(
+    game: str, dataset: str, data_dir: Path, out: Path, method: str, online: bool, *extra: str
+) -> dict:
     """``main.py train GAME --offline`` in this process (its progress lines kept quiet); its report."""
     argv = [
         "train",
@@ -47,6 +49,7 @@ def offline_run(game: str, dataset: str, data_dir: Path, out: Path, method: str,
         str(out),
         "--method",
         method,
+        *extra,
     ]
     if online:
         argv.append("--compare-online")
