@@ -250,6 +250,17 @@ def run_lab(args: argparse.Namespace) -> None:
 
     if args.grid not in LAYOUTS:
         raise UserError(f"Unknown lab layout {args.grid!r}: choose one of {', '.join(LAYOUTS)}.")
+    if args.dataset is not None and not args.dataset.endswith(".npz"):
+        from game.modes.datasets import load_transitions
+        from game.modes.lab import LabWorld
+        from game.modes.lab_methods import dataset_fits
+
+        cells = LabWorld.named(args.grid).n_states
+        if not dataset_fits(load_transitions(args.dataset, args.data), cells):
+            raise UserError(
+                f"{args.dataset} was not recorded on a grid of {cells} cells: record GridWorld play "
+                "('python main.py play gridworld', then F10) for 'python main.py lab gridworld'."
+            )
     config = LabConfig(layout=args.grid, dataset=args.dataset, data_dir=args.data)
     check_display()
     app = App(fullscreen=args.fullscreen)

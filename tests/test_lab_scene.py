@@ -99,3 +99,24 @@ def test_a_slider_drag_sets_the_discount(lab):
     pygame.event.post(pygame.event.Event(pygame.MOUSEMOTION, pos=end, rel=(0, 0), buttons=(1, 0, 0)))
     pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONUP, pos=end, button=1))
     wait_for(app, scene, lambda: abs(scene.snapshot.gamma - 0.74) < 0.011)
+
+
+def test_the_lab_command_refuses_a_bad_layout_or_dataset_in_one_sentence(tmp_path, capsys):
+    import main as cli
+
+    assert cli.main(["lab", "nosuch"]) == 2
+    assert "Unknown lab layout 'nosuch'" in capsys.readouterr().err
+    pytest.importorskip("minari")
+    from game.catalog import find_game
+    from game.modes.experts import expert_for, record_scripted
+
+    env = find_game("catch").make_env("train")
+    record_scripted("catch", expert_for("catch", env), 2, tmp_path)
+    env.close()
+    assert (
+        cli.main(["lab", "gridworld", "--dataset", "q-arcade/nosuch/play-v0", "--data", str(tmp_path)]) == 2
+    )
+    assert "no dataset" in capsys.readouterr().err
+    assert cli.main(["lab", "gridworld", "--dataset", "q-arcade/catch/play-v0", "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "not recorded on a grid of 49 cells" in err and len(err.strip().splitlines()) == 1
