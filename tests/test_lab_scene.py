@@ -120,3 +120,21 @@ def test_the_lab_command_refuses_a_bad_layout_or_dataset_in_one_sentence(tmp_pat
     assert cli.main(["lab", "gridworld", "--dataset", "q-arcade/catch/play-v0", "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "not recorded on a grid of 49 cells" in err and len(err.strip().splitlines()) == 1
+
+
+def test_q_in_the_menu_opens_the_lab_and_esc_comes_back():
+    from game.ui.navigator import Navigator
+    from game.ui.scenes.menu import MenuScene
+
+    for app in open_app(size=(1280, 720)):
+        navigator = Navigator(app)
+        menu = navigator.menu()
+        run(app, menu, 1)
+        post_key(pygame.K_q)
+        run(app, menu, 1)
+        lab = app.scene
+        assert isinstance(lab, LabScene)
+        wait_for(app, lab, lambda scene=lab: scene.snapshot is not None and len(scene.snapshot.methods) == 4)
+        post_key(pygame.K_ESCAPE)
+        run(app, lab, 1)
+        assert isinstance(app.scene, MenuScene) and lab.worker.process is None  # the lab's worker stopped

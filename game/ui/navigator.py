@@ -66,6 +66,7 @@ class Navigator:
                 on_play=self.start_play,
                 find_agents=saved_agents,
                 on_match=self.start_match,
+                on_lab=self.start_lab,
             )
         return self._menu
 
@@ -85,6 +86,12 @@ class Navigator:
                 self.app.notify(str(error))
                 return
         self.app.switch(self.arena(spec, worker))
+
+    def start_lab(self) -> None:
+        """The Q-learning lab (Q in the menu), back to the menu with ESC."""
+        from game.ui.scenes.lab import LabScene
+
+        self.app.switch(LabScene(self.app, on_exit=self.show_menu))
 
     def start_play(self, spec: GameSpec) -> None:
         self.app.switch(self.play(spec))

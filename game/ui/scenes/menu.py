@@ -54,12 +54,14 @@ class MenuScene:
         on_play: Callable[[GameSpec], None] | None = None,
         find_agents: Callable[[GameSpec], list[Path]] | None = None,
         on_match: Callable[[GameSpec, str | None], None] | None = None,
+        on_lab: Callable[[], None] | None = None,
     ):
         self.app = app
         self.on_watch = on_watch
         self.on_play = on_play
         self.find_agents = find_agents
         self.on_match = on_match  # (spec, stage) -> versus or race against a trained agent
+        self.on_lab = on_lab  # () -> the Q-learning lab
         self.stages: dict[str, list[str]] = {}  # game id -> shipped stages, then runs' checkpoints
         self.stage_choice: dict[str, int] = {}  # game id -> index into its stages
         self.kinds: dict[str, str | None] = {}  # game id -> match_kind
@@ -181,6 +183,8 @@ class MenuScene:
                 self._match()
             elif event.key == pygame.K_d:
                 self._next_stage()
+            elif event.key == pygame.K_q and self.on_lab is not None:
+                self.on_lab()
             elif event.key == pygame.K_ESCAPE:
                 self.app.quit()
         elif event.type == pygame.MOUSEWHEEL:
@@ -246,7 +250,7 @@ class MenuScene:
         self._draw_detail(surface, detail, size, small)
         draw_text(
             surface,
-            "UP/DOWN choose  ·  ENTER watch  ·  L agent  ·  P play  ·  V vs agent  ·  D stage  ·  ESC quit",
+            "UP/DOWN choose · ENTER watch · L agent · P play · V vs agent · D stage · Q the lab · ESC quit",
             (w // 2, h - margin),
             small,
             theme.TEXT_DIM,
