@@ -208,7 +208,7 @@ def test_every_method_speaks_the_lab_interface():
         "evaluation sweep 0 · improvement 0",
         "step 0 · episode 1",
         "step 0 · episode 1",
-        "iteration 0",
+        "iteration 0 · 500 recorded steps",
     ]
     lab.step_all()
     closed = ~world.open_mask()
