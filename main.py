@@ -11,6 +11,12 @@ python main.py train GAME   headless training with a progress bar (--steps, --ou
 python main.py train GAME --offline DATASET   learn from recorded play alone (fitted Q-iteration, offline DQN)
 python main.py games        list every game
 python main.py datasets     list the recorded play in the data folder (Minari datasets)
+python main.py evaluate RUN score a trained agent headless over N games (--episodes, --epsilon, --out)
+python main.py plot RUN...  learning curves of runs as a PNG (--out; needs the 'plot' extra)
+
+GAME is a catalog id, a registered gymnasium id, or gymnasium's my_pkg.envs:MyGame-v0 (the module is
+imported first); --import MODULE[:FUNCTION], before the command, imports a module (and calls FUNCTION)
+that registers games.
 """
 
 from __future__ import annotations
@@ -33,6 +39,16 @@ DATA_DIR = "datasets"  # recorded play (Minari datasets), relative to where the 
 OFFLINE_FLAGS = ("method", "iterations", "updates", "data", "eval_episodes", "compare_online", "conservative")
 
 
+def _version() -> str:
+    """The installed package's version (the checkout's pyproject.toml when it is not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("q-arcade")
+    except metadata.PackageNotFoundError:
+        return "0.1.0 (not installed)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one sentence instead of a usage dump."""
 
@@ -44,6 +60,15 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python main.py", description="Q-Arcade: watch a Deep Q-Network learn, and play.")
     parser.add_argument("--fullscreen", action="store_true", help="open the window fullscreen")
+    parser.add_argument("--version", action="version", version=f"q-arcade {_version()}")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE[:FUNCTION]",
+        help="import a module that registers gymnasium games (and call FUNCTION), before the command",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     listing = commands.add_parser("games", help="list every game in the catalog")
     listing.add_argument("--kind", choices=["arcade", "atari", "classic"], help="only games of this kind")
@@ -151,7 +176,26 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.add_argument(
         "--data", metavar="DIR", default=DATA_DIR, help=f"the data folder (default {DATA_DIR})"
     )
+    add_results_commands(commands)
     return parser
+
+
+def add_results_commands(commands: argparse._SubParsersAction) -> None:
+    """The subcommands that read trained runs back: evaluate and plot."""
+    evaluate = commands.add_parser("evaluate", help="score a trained agent headless over N games, as JSON")
+    evaluate.add_argument("target", metavar="RUN|CHECKPOINT", help="a run directory or a .pt checkpoint")
+    evaluate.add_argument("--episodes", type=int, default=20, help="games to play (default 20)")
+    evaluate.add_argument(
+        "--epsilon", type=float, help="exploration while playing (default: the run's eval_epsilon)"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="game n is seeded SEED + n (default 0)")
+    evaluate.add_argument(
+        "--out", metavar="FILE.json", help="where the scores go (default RUN/evaluation.json)"
+    )
+    plot = commands.add_parser("plot", help="learning curves of runs as one PNG (the 'plot' extra)")
+    plot.add_argument("runs", nargs="+", metavar="RUN", help="run directories of 'train'")
+    plot.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
+    plot.add_argument("--title", help="the title above the curves (default: the runs' names)")
 
 
 def list_games(kind: str | None) -> None:
@@ -171,7 +215,8 @@ def list_games(kind: str | None) -> None:
             blurb = f"  {spec.blurb}" if spec.kind != "atari" else ""
             print(f" {star} {spec.id:<28} {spec.title:<24} {players}{blurb}")
         print()
-    print("* featured.  Any other registered gymnasium id with discrete actions can be played by id too.")
+    print("* featured.  Any other registered gymnasium id with discrete actions can be played by id too;")
+    print("  'module:Id' imports a package's module first (python main.py train my_pkg.envs:MyGame-v0).")
 
 
 def run_window(args: argparse.Namespace) -> None:
@@ -374,6 +419,23 @@ def train(args: argparse.Namespace) -> int:
     return run_training(request)
 
 
+def evaluate(args: argparse.Namespace) -> None:
+    """Score a trained agent over N games headless; print the statistics and write them as JSON."""
+    from game.modes.evaluation import EvaluationRequest, describe
+    from game.modes.evaluation import evaluate as run_evaluation
+
+    request = EvaluationRequest(args.target, args.episodes, args.epsilon, args.seed, args.out)
+    result, out = run_evaluation(request)
+    print(describe(result, out))
+
+
+def plot(args: argparse.Namespace) -> None:
+    """Draw the learning curves of runs into one PNG (matplotlib, the 'plot' extra)."""
+    from game.modes.plots import plot_runs
+
+    print(f"Curves written to {plot_runs(args.runs, args.out, args.title)}")
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -385,12 +447,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from game.errors import UserError
 
     try:
+        if args.imports:  # before any game is looked up; an arena's worker applies them again
+            from game.gym_games import import_games
+
+            import_games(args.imports)
         if args.command == "games":
             list_games(args.kind)
         elif args.command == "datasets":
             list_datasets(args.data)
         elif args.command == "train":
             return train(args)
+        elif args.command == "evaluate":
+            evaluate(args)
+        elif args.command == "plot":
+            plot(args)
         else:
             # `kill` while the window opens stops it as Ctrl-C does; once it is open, App.run takes both
             # signals over so that the scene closes and saves first (and exits 130 too, as train does).

@@ -183,7 +183,12 @@ def _flat_size(convs: nn.Module, in_shape: tuple[int, int, int]) -> int:
 
 
 def network_kind(obs_space: gym.Space) -> str:
-    """The network that suits an observation space: "mlp", "nature" or "small_cnn"."""
+    """The network that suits an observation space: "mlp", "nature" or "small_cnn".
+
+    A 3-D Box is a channels-first image (``agents.observations.with_layout`` puts channels-last ones
+    first): the Nature CNN when both sides are at least NATURE_MIN_SIDE_PX, else the small CNN.
+    Every other Box (a vector) and a Discrete space get the MLP.
+    """
     if isinstance(obs_space, gym.spaces.Discrete):
         return "mlp"
     if not isinstance(obs_space, gym.spaces.Box):

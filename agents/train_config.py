@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from agents.dqn_config import DQNConfig
+from agents.observations import LAYOUTS
 from agents.schedules import LinearSchedule
 
 
@@ -58,6 +59,9 @@ class TrainConfig:
     """seed of the environments (env i gets seed + i)"""
     overlap: bool = True
     """learn while the environments step, where the pool steps in threads of its own (Atari)"""
+    obs_layout: str = "auto"
+    """how a gymnasium game's observations are read: auto (detected, ``agents.observations``), chw,
+    hwc (channels-last images, transposed) or vector (flattened)"""
     dqn: DQNConfig = field(default_factory=DQNConfig)
     """the agent's settings"""
 
@@ -84,6 +88,8 @@ class TrainConfig:
                 f"epsilon_end_max must be above epsilon_end ({self.epsilon_end}) and at most 1, "
                 f"not {self.epsilon_end_max}"
             )
+        if self.obs_layout not in LAYOUTS:
+            raise ValueError(f"obs_layout must be one of {', '.join(LAYOUTS)}, not {self.obs_layout!r}")
         if self.epsilon_end_max is not None and self.epsilon_end <= 0.0:
             raise ValueError("epsilon_end must be above 0 when epsilon_end_max spreads it geometrically")
 

@@ -17,7 +17,8 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
-from game.arcade import ARCADE_GAMES
+from agents.observations import with_layout
+from game.arcade import ARCADE_GAMES, GYM_IDS
 from game.arcade.common import KeyCombo, combo
 from game.atari import env as atari
 from game.errors import UserError
@@ -59,6 +60,10 @@ class GameSpec:
             (the Trainer's fast path; Atari has one); None steps copies of ``make_env("train")``.
         eval_pool_factory: the same for evaluations: whole games (no episodic life), played side
             by side; None evaluates on ``make_env("show")``, one game after another.
+        obs_layout: how ``make_env`` hands observations to the agent (``agents.observations``):
+            "chw", "hwc" (transposed to channels-first) or "vector"; "" as the factory makes them.
+        observations: one phrase for a progress header on how the observations are read.
+        notices: sentences to tell the person once at start (an env that breaks gymnasium's rules).
     """
 
     id: str
@@ -72,6 +77,9 @@ class GameSpec:
     pixel_aspect: float = 1.0
     pool_factory: Callable[[int, int], Any] | None = field(default=None, repr=False)
     eval_pool_factory: Callable[[int, int], Any] | None = field(default=None, repr=False)
+    obs_layout: str = ""
+    observations: str = ""
+    notices: tuple[str, ...] = ()
 
     @property
     def full_title(self) -> str:
@@ -80,7 +88,8 @@ class GameSpec:
 
     def make_env(self, mode: Mode = "train") -> gym.Env:
         """A fresh environment of this game, made for ``mode``."""
-        return self.factory(mode)
+        env = self.factory(mode)
+        return with_layout(env, self.obs_layout)[0] if self.obs_layout else env
 
 
 # --------------------------------------------------------------------------- labels and keys
@@ -118,7 +127,7 @@ def key_bindings(env: gym.Env) -> dict[KeyCombo, int]:
 _DIGIT_KEYS = [str(d) for d in (1, 2, 3, 4, 5, 6, 7, 8, 9, 0)]
 
 
-def _generic_labels_and_keys(n_actions: int) -> tuple[list[str], dict[KeyCombo, int]]:
+def generic_labels_and_keys(n_actions: int) -> tuple[list[str], dict[KeyCombo, int]]:
     """Numbered actions on the number keys, for ids the catalog knows nothing about."""
     labels = [f"ACTION {a}" for a in range(n_actions)]
     keys = {(_DIGIT_KEYS[a],): a for a in range(min(n_actions, len(_DIGIT_KEYS)))}
@@ -232,7 +241,8 @@ def catalog() -> dict[str, GameSpec]:
 
 
 def find_game(name: str) -> GameSpec:
-    """The spec for what a user typed: a catalog id (any case) or a registered gymnasium id.
+    """The spec for what a user typed: a catalog id (any case), a registered gymnasium id, or
+    gymnasium's ``module:Id`` form, which imports the module first (``game.gym_games``).
 
     Raises:
         UnknownGameError: with one sentence that names the closest matches.
@@ -243,8 +253,13 @@ def find_game(name: str) -> GameSpec:
     by_lower = {game_id.lower(): spec for game_id, spec in specs.items()}
     if name.lower() in by_lower:
         return by_lower[name.lower()]
-    if name in gym.registry:
-        return _registered_spec(name)
+    arcade_by_gym_id = {gym_id.lower(): game_id for game_id, gym_id in GYM_IDS.items()}
+    if name.lower() in arcade_by_gym_id:  # QArcade/Catch-v0 is the catalog's catch
+        return specs[arcade_by_gym_id[name.lower()]]
+    if ":" in name or name in gym.registry:  # module:Id, or an id registered outside the catalog
+        from game.gym_games import module_spec, registered_spec
+
+        return module_spec(name) if ":" in name else registered_spec(name)
     # Forgiving forms of Atari ids: "Pong-v5", "ALE/Pong", "breakout".
     for candidate in (f"ALE/{name}", f"ALE/{name}-v5", f"{name}-v5"):
         if candidate.lower() in by_lower and by_lower[candidate.lower()].kind == "atari":
@@ -264,35 +279,6 @@ def _unknown_message(name: str, known: list[str]) -> str:
     else:
         hint = "run 'python main.py games' to list them."
     return f"There is no game called '{name}'; {hint}"
-
-
-def _registered_spec(game_id: str) -> GameSpec:
-    """A spec for a registered gymnasium id outside the catalog, if its actions are discrete."""
-    try:
-        probe = gym.make(game_id, render_mode="rgb_array")
-    except Exception as error:  # a missing extra, a deprecated version, a bad kwarg: one sentence
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UnknownGameError(f"The gymnasium game '{game_id}' cannot be made here: {first_line}") from error
-    try:
-        space = probe.action_space
-        if not isinstance(space, gym.spaces.Discrete):
-            raise UnknownGameError(
-                f"'{game_id}' has a {type(space).__name__} action space; Q-Arcade plays only games "
-                "with discrete actions."
-            )
-        n_actions = int(space.n)
-    finally:
-        probe.close()
-    labels, keys = _generic_labels_and_keys(n_actions)
-    return GameSpec(
-        id=game_id,
-        title=game_id,
-        kind="gym",
-        players=1,
-        factory=lambda mode: ActionLabels(gym.make(game_id, render_mode="rgb_array"), labels, keys),
-        preset="classic",
-        blurb="a registered gymnasium game",
-    )
 
 
 def frame_of(env: gym.Env) -> np.ndarray:

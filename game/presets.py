@@ -105,6 +105,32 @@ PRESETS: dict[str, TrainConfig] = {
             learning_rate=5e-4, target_update_period=500, replay_capacity=50_000, hidden=(128, 128)
         ),
     ),
+    # Gymnasium games from elsewhere with small images (a side under 36 px): the small CNN, paced as Snake.
+    "small_image": TrainConfig(
+        total_steps=200_000,
+        learning_starts=2_000,
+        train_every=4,
+        epsilon_decay_steps=60_000,
+        eval_every_steps=20_000,
+        eval_episodes=5,
+        eval_max_steps=5_000,
+        checkpoint_every_steps=20_000,
+        dqn=DQNConfig(learning_rate=5e-4, n_step=3, target_update_period=1_000, replay_capacity=50_000),
+    ),
+    # Gymnasium games from elsewhere with large images: the Nature CNN, the Atari schedule unclipped.
+    "image": TrainConfig(
+        total_steps=1_000_000,
+        num_envs=4,
+        learning_starts=10_000,
+        train_every=4,
+        epsilon_end=0.01,
+        epsilon_decay_steps=200_000,
+        eval_every_steps=50_000,
+        eval_episodes=5,
+        checkpoint_every_steps=50_000,
+        keep_checkpoints=2,
+        dqn=DQNConfig(learning_rate=1e-4, n_step=3, target_update_period=1_000, replay_capacity=100_000),
+    ),
     # The DQN papers' preprocessing with a faster schedule: 8 environments, 3-step Double DQN with
     # uniform replay, one batch of 32 every 8 agent steps (4 samples per step), learning while the
     # emulators step, updates in bfloat16 where the CPU or GPU does it natively. Adam at 2e-4: Pong

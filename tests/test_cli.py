@@ -31,6 +31,12 @@ def test_games_lists_the_whole_catalog():
         assert any(line.split()[1:2] == [game_id] or f" {game_id} " in line for line in lines), game_id
 
 
+def test_version_names_the_package():
+    result = main_py("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("q-arcade 0.")
+
+
 def test_games_filtered_by_kind():
     result = main_py("games", "--kind", "arcade")
     assert result.returncode == 0

@@ -65,7 +65,7 @@ def test_train_writes_a_run_directory_and_reports_progress(catch_run):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("Training: Catch (catch) to 3,000 steps")
-    done = result.stdout.strip().splitlines()[-1]
+    done = next(line for line in result.stdout.splitlines() if line.startswith("Done: "))  # "Next:" follows
     assert done.startswith("Done: 3,000 steps,") and "RUN/checkpoints/latest.pt" in done, done
     progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert progress and "3,000/3,000" in progress[-1] and "steps/s" in progress[-1], result.stderr

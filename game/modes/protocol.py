@@ -194,6 +194,9 @@ class SessionConfig:
     """the most bytes each metrics CSV of the run may hold, its newest rows kept (None: no cap)"""
     data_dir: str = "datasets"
     """where recorded play goes: the Minari dataset root (``game.modes.datasets``)"""
+    imports: tuple[str, ...] = ()
+    """``main.py --import`` entries (MODULE[:FUNCTION]) the worker applies before it looks up the game;
+    empty: the ones the starting process applied (``game.gym_games.applied_imports``)"""
 
 
 @dataclass(frozen=True)

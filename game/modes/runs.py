@@ -36,8 +36,8 @@ RUNNING_MEAN = 20  # training episodes averaged for a run's training curve
 
 
 def game_slug(game_id: str) -> str:
-    """A game id as a folder name: ``ALE/Pong-v5`` -> ``pong-v5``."""
-    return game_id.replace("ALE/", "").replace("/", "-").lower()
+    """A game id as a folder name: ``ALE/Pong-v5`` -> ``pong-v5``, ``pkg.m:Game-v0`` -> ``pkg.m-game-v0``."""
+    return game_id.replace("ALE/", "").replace("/", "-").replace(":", "-").lower()
 
 
 def manifest() -> dict[str, dict[str, dict[str, Any]]]:
@@ -182,10 +182,16 @@ def _cumulative(wall_s: np.ndarray) -> np.ndarray:
 
 
 def read_run(folder: Path) -> RunCurves:
-    """A run's evaluations with the wall-clock minute each happened (from the episodes' clock)."""
-    episodes, evals = _rows(folder / "episodes.csv"), _rows(folder / "eval.csv")
-    if not episodes or not evals:
-        raise UserError(f"{folder} has no episodes or evaluations yet; let the run train longer.")
+    """A run's evaluations with the wall-clock minute each happened (from the episodes' clock).
+
+    A run without evaluations yet (or with ``eval_every_steps=0``) has empty evaluation arrays.
+    """
+    if not folder.is_dir():
+        raise UserError(f"There is no run directory {folder}; check the path.")
+    episodes = _rows(folder / "episodes.csv")
+    evals = _rows(folder / "eval.csv") if (folder / "eval.csv").is_file() else []
+    if not episodes:
+        raise UserError(f"{folder} has no finished episodes yet; let the run train longer.")
     steps = np.array([float(row["step"]) for row in episodes])
     minutes = _cumulative(np.array([float(row["wall_s"]) for row in episodes])) / 60.0
     returns = np.array([float(row["return"]) for row in episodes])

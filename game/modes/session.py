@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import gymnasium as gym
 import numpy as np
 
+from game.gym_games import applied_imports
 from game.modes.lens import Lens
 from game.modes.lifeline import Parent, hold
 from game.modes.protocol import (
@@ -77,9 +78,11 @@ class Session:
 
         from agents.trainer import Trainer
         from game.catalog import action_labels, find_game
+        from game.gym_games import import_games
         from game.presets import preset, with_overrides
 
         torch.set_num_threads(config.threads)
+        import_games(config.imports)  # a spawned worker starts bare: the games --import registered, again
         spec = find_game(config.game_id)
         if config.resume:
             _, train_config = Trainer.read_run(config.run_dir)
@@ -110,6 +113,8 @@ class Session:
         self.checkpoint: str | None = str(restored) if config.resume and restored else config.checkpoint
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)  # the Trainer's newest sentences
         self.notice_count = 0
+        for notice in spec.notices:  # a game from elsewhere that breaks gymnasium's rules
+            self._notice(notice)
         self.stream = train_config.num_envs  # the showcase's replay stream
         self.showcase = spec.make_env("show")
         self.labels = action_labels(self.showcase)
@@ -435,6 +440,8 @@ class Worker:
         portable line: a watch on this process's sentinel.
         """
         config = self.config if resume is None else dataclasses.replace(self.config, resume=resume)
+        if not config.imports:  # the games this process registered by --import, registered there too
+            config = dataclasses.replace(config, imports=applied_imports())
         self.commands = self._context.Queue(COMMAND_QUEUE)
         self.snapshots = self._context.Queue(SNAPSHOT_QUEUE)
         self.process = self._context.Process(

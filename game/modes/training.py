@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
 import signal
 import sys
 import time
@@ -25,6 +26,8 @@ from agents.train_config import TrainConfig
 from agents.trainer import Trainer
 from game.catalog import GameSpec, find_game
 from game.errors import UserError
+from game.gym_games import with_obs_layout
+from game.modes.provenance import PROVENANCE, record_session
 from game.modes.runs import RUNS_DIR, game_slug
 from game.presets import preset, with_overrides
 
@@ -41,6 +44,7 @@ FIXED_ON_RESUME = (
     "dqn.demo_capacity",
     "dqn.prioritized",
     "dqn.priority_alpha",
+    "obs_layout",
 )
 """settings the saved network and replay memory are built for: a resumed run keeps them"""
 
@@ -132,6 +136,7 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
                 f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
                 "or choose another --out."
             )
+    spec = with_obs_layout(spec, config.obs_layout)
     trainer = Trainer(
         spec.id,
         lambda: spec.make_env("train"),
@@ -206,6 +211,15 @@ def run_training(request: TrainRequest) -> int:
         raise UserError(str(error)) from error
     for notice in trainer.take_notices():  # a checkpoint or metrics file that was damaged, a tight fit
         print(notice, file=sys.stderr, flush=True)
+    try:  # versions, commit and command line of this session (a resume adds its own)
+        record_session(trainer.run_dir, trainer.steps)
+    except OSError as error:
+        print(
+            f"Could not write {trainer.run_dir / PROVENANCE} ({error.strerror or error}); training goes on "
+            "without it, so check the folder's permissions.",
+            file=sys.stderr,
+            flush=True,
+        )
     config = trainer.config
     verb = f"Resuming at step {trainer.steps:,}" if resumed else "Training"
     print(
@@ -213,6 +227,12 @@ def run_training(request: TrainRequest) -> int:
         f"{type(trainer.agent.network).__name__} on {trainer.agent.device} -> {trainer.run_dir}",
         flush=True,
     )
+    if spec.observations:  # a game from elsewhere: how its observations were read, and how to say otherwise
+        print(
+            f"Observations: {spec.observations} (override with --set obs_layout=chw|hwc|vector)", flush=True
+        )
+    for notice in spec.notices:
+        print(notice, file=sys.stderr, flush=True)
     trainer.governor = ThreadGovernor(threads)
     bar = ProgressBar(config.total_steps)
 
@@ -281,4 +301,23 @@ def run_training(request: TrainRequest) -> int:
         f"Done: {trainer.steps:,} steps, {trainer.episodes:,} episodes, {recent}, evaluation {evaluation}. "
         f"Checkpoint: {checkpoint}"
     )
+    if trainer.saved_at is not None:
+        print(next_commands(spec, trainer.run_dir))
     return 0 if saved else EXIT_NOT_SAVED
+
+
+def next_commands(spec: GameSpec, run_dir: Path) -> str:
+    """What to do with a trained run: watch it, play it (versus or race, where the game has one), score it."""
+    from game.modes.matches import match_kind  # the match modes' modules only when a run ends
+
+    game, run = shlex.quote(spec.id), shlex.quote(str(run_dir))
+    checkpoint = shlex.quote(str(run_dir / "checkpoints" / "latest.pt"))
+    steps = [("watch it play", f"python main.py arena {game} --checkpoint {checkpoint}")]
+    kind = match_kind(spec)
+    if kind is not None:
+        verb = "play against it" if kind == "versus" else "race it"
+        steps.append((verb, f"python main.py {kind} {game} --checkpoint {checkpoint}"))
+    steps.append(("score it", f"python main.py evaluate {run}"))
+    steps.append(("draw its curves", f"python main.py plot {run} --out curves.png"))
+    width = max(len(label) for label, _ in steps) + 1
+    return "\n".join(["Next:", *(f"  {label + ':':<{width}} {command}" for label, command in steps)])
