@@ -1,7 +1,13 @@
-"""A one-line progress bar for headless training: steps, speed, return, epsilon, loss, ETA."""
+"""A one-line progress bar for headless training: steps, speed, return, epsilon, loss, ETA.
+
+On a terminal the line fits its width (80 columns included: a wrapped line would scroll instead of
+redrawing): the fields least needed go first (the loss, the evaluation, epsilon, a busy machine's
+note), then the bar shrinks. A log file gets the whole line.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import IO
@@ -9,6 +15,8 @@ from typing import IO
 import numpy as np
 
 BAR_WIDTH = 24  # characters of the bar itself
+MIN_BAR_WIDTH = 8  # ... where the terminal is narrow
+DROP_ORDER = ("loss", "eval", "eps", "threads")  # fields left out, in this order, until the line fits
 REDRAW_S = 0.5  # seconds between redraws on a terminal
 LOG_EVERY_S = 10.0  # seconds between lines when the output is not a terminal (a log file)
 
@@ -20,6 +28,8 @@ class ProgressBar:
         self.total = total_steps
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
+        self.width: int | None = shutil.get_terminal_size((80, 24)).columns - 1 if self.tty else None
+        """the most characters a line may take (None: no limit)"""
         self._last = 0.0
 
     def __call__(self, trainer) -> None:
@@ -37,27 +47,40 @@ class ProgressBar:
         self._last = 0.0
 
     def line(self, trainer) -> str:
-        done = min(1.0, trainer.steps / max(1, self.total))
-        filled = int(done * BAR_WIDTH)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        """The progress line, cut to ``self.width`` where there is one."""
         speed = trainer.steps_per_second
         ret = f"{np.mean(trainer.recent_returns):.2f}" if trainer.recent_returns else "-"
         loss = trainer.statistics.get("loss")
         eta = (self.total - trainer.steps) / speed if speed > 0 else float("nan")
-        parts = [
-            f"[{bar}] {trainer.steps:,}/{self.total:,}",
-            f"{speed:,.0f} steps/s",
-            f"return {ret}",
-            f"eps {trainer.epsilon:.3f}",
-            f"loss {loss:.4f}" if loss is not None else "loss -",
-            f"ETA {_clock(eta)}",
+        fields: list[tuple[str, str]] = [
+            ("speed", f"{speed:,.0f} steps/s"),
+            ("return", f"return {ret}"),
+            ("eps", f"eps {trainer.epsilon:.3f}"),
+            ("loss", f"loss {loss:.4f}" if loss is not None else "loss -"),
+            ("eta", f"ETA {_clock(eta)}"),
         ]
         if trainer.last_eval is not None:
-            parts.insert(3, f"eval {trainer.last_eval:.2f}")
+            fields.insert(2, ("eval", f"eval {trainer.last_eval:.2f}"))
         governor = getattr(trainer, "governor", None)
         if governor is not None and governor.threads < governor.asked:
-            parts.insert(2, f"{governor.threads} thread (machine busy)")
-        return " | ".join(parts)
+            fields.insert(1, ("threads", f"{governor.threads} thread (machine busy)"))
+        bar_width = BAR_WIDTH
+        text = self._join(trainer, fields, bar_width)
+        for name in DROP_ORDER:
+            if self.width is None or len(text) <= self.width:
+                break
+            fields = [field for field in fields if field[0] != name]
+            text = self._join(trainer, fields, bar_width)
+        while self.width is not None and len(text) > self.width and bar_width > MIN_BAR_WIDTH:
+            bar_width -= 1
+            text = self._join(trainer, fields, bar_width)
+        return text if self.width is None else text[: self.width]
+
+    def _join(self, trainer, fields: list[tuple[str, str]], bar_width: int) -> str:
+        done = min(1.0, trainer.steps / max(1, self.total))
+        filled = int(done * bar_width)
+        bar = "#" * filled + "-" * (bar_width - filled)
+        return " | ".join([f"[{bar}] {trainer.steps:,}/{self.total:,}", *(text for _, text in fields)])
 
     def close(self) -> None:
         if self.tty:
