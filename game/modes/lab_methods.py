@@ -135,7 +135,19 @@ class MethodBase:
         return list(range(self.n_actions))
 
 
-class ValueIteration(MethodBase):
+class PlanningMethod(MethodBase):
+    """A method that keeps V itself (a stepper's ``values``): what it shows and bootstraps from."""
+
+    stepper: ValueIterationStepper | PolicyIterationStepper
+
+    def values(self) -> np.ndarray:
+        return self.stepper.values
+
+    def next_values(self) -> np.ndarray:
+        return self.stepper.values
+
+
+class ValueIteration(PlanningMethod):
     """Synchronous sweeps of the Bellman optimality backup, V <- max_a sum p (r + gamma V')."""
 
     name = "Value iteration"
@@ -159,21 +171,11 @@ class ValueIteration(MethodBase):
         """The lookahead of the current V, which the next sweep maximises."""
         return self.stepper.q
 
-    def values(self) -> np.ndarray:
-        return self.stepper.values
-
-    def next_values(self) -> np.ndarray:
-        return self.stepper.values
-
-    def error(self) -> float:
-        """max |V - V*| over the open cells."""
-        return float(np.max(np.abs(self.stepper.values - self.v_star)[self.open]))
-
     def converged(self) -> bool:
         return self.stepper.converged(LAB_THETA)
 
 
-class PolicyIteration(MethodBase):
+class PolicyIteration(PlanningMethod):
     """Evaluation sweeps of the current policy until they settle, then one improvement step; repeat."""
 
     name = "Policy iteration"
@@ -210,18 +212,9 @@ class PolicyIteration(MethodBase):
     def q(self) -> np.ndarray:
         return self.stepper.q
 
-    def values(self) -> np.ndarray:
-        return self.stepper.values
-
-    def next_values(self) -> np.ndarray:
-        return self.stepper.values
-
     def greedy(self) -> np.ndarray:
         """The current policy (what evaluation evaluates), -1 on walls and terminal cells."""
         return np.where(self.open, self.stepper.policy, -1)
-
-    def error(self) -> float:
-        return float(np.max(np.abs(self.stepper.values - self.v_star)[self.open]))
 
     def converged(self) -> bool:
         return self.stepper.converged

@@ -35,6 +35,7 @@ from game.modes.lab_protocol import (
     snapshot_of,
 )
 from game.modes.lifeline import Parent, hold
+from game.modes.mailbox import offer
 from game.modes.session import deaf_to_ctrl_c
 
 __all__ = [
@@ -160,7 +161,7 @@ def run_lab(config: LabConfig, commands: mp.Queue, snapshots: mp.Queue, parent: 
     try:
         runner = LabRunner(config)
     except Exception as error:
-        _offer(snapshots, _error_snapshot(error), force=True)
+        offer(snapshots, _error_snapshot(error), force=True)
         return
     last = next_snapshot = time.monotonic()
     try:
@@ -178,10 +179,10 @@ def run_lab(config: LabConfig, commands: mp.Queue, snapshots: mp.Queue, parent: 
                 last = now
                 if runner.changed and time.monotonic() >= next_snapshot:
                     next_snapshot = time.monotonic() + 1.0 / SNAPSHOTS_PER_S
-                    _offer(snapshots, runner.snapshot())
+                    offer(snapshots, runner.snapshot())
             except Exception as error:  # the scene shows it; the lab waits, paused, for the next command
                 runner.fail(error)
-                _offer(snapshots, runner.snapshot(), force=True)
+                offer(snapshots, runner.snapshot(), force=True)
     finally:
         if parent is not None:
             gc.freeze()  # the process ends next: leave the last collection nothing to walk (torch is loaded)
@@ -198,18 +199,6 @@ def _drain(commands: mp.Queue, runner: LabRunner) -> None:
         except queue.Empty:
             return
         runner.handle(command)
-
-
-def _offer(snapshots: mp.Queue, snapshot: LabSnapshot, force: bool = False) -> None:
-    """Put a snapshot without waiting; when the UI is behind, drop this one (or, forced, the oldest)."""
-    try:
-        snapshots.put_nowait(snapshot)
-    except queue.Full:
-        if not force:
-            return
-        with contextlib.suppress(queue.Empty, queue.Full):
-            snapshots.get_nowait()
-            snapshots.put_nowait(snapshot)
 
 
 # ---------------------------------------------------------------------- the UI's side

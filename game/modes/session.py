@@ -38,6 +38,7 @@ import numpy as np
 from game.gym_games import applied_imports
 from game.modes.lens import Lens
 from game.modes.lifeline import Parent, hold
+from game.modes.mailbox import offer
 from game.modes.protocol import (
     Command,
     HandBack,
@@ -352,10 +353,10 @@ def run_session(
                     session.learn()
                 if now - session.last_fast_snapshot >= 1.0 / FAST_SNAPSHOTS_PER_S:
                     session.last_fast_snapshot = now
-                    _offer(snapshots, session.fast_snapshot())
+                    offer(snapshots, session.fast_snapshot())
             elif now >= session.next_showcase:
                 session.next_showcase = max(session.next_showcase + session.step_seconds, now - 0.1)
-                _offer(snapshots, session.showcase_step())
+                offer(snapshots, session.showcase_step())
             elif not session.paused:
                 session.learn()
                 if session.lens is not None:
@@ -363,11 +364,11 @@ def run_session(
             else:
                 time.sleep(min(0.005, max(0.0, session.next_showcase - now)))
         session.save(with_replay=False)  # weights only: a window closes within two seconds
-        _offer(snapshots, session.final_snapshot(), force=True)
+        offer(snapshots, session.final_snapshot(), force=True)
     except (NotEnoughMemoryError, CheckpointError) as error:  # the settings or the run: one sentence
-        _offer(snapshots, Snapshot(error=str(error), retry=False), force=True)
+        offer(snapshots, Snapshot(error=str(error), retry=False), force=True)
     except Exception as error:  # the UI shows it and may restart from the last checkpoint
-        _offer(
+        offer(
             snapshots,
             Snapshot(error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()),
             force=True,
@@ -388,20 +389,6 @@ def _drain(commands: mp.Queue, session: Session) -> None:
         except queue.Empty:
             return
         session.handle(command)
-
-
-def _offer(snapshots: mp.Queue, snapshot: Snapshot, force: bool = False) -> None:
-    """Put a snapshot without waiting; when the UI is behind, drop the oldest (or this one)."""
-    try:
-        snapshots.put_nowait(snapshot)
-    except queue.Full:
-        if not force:
-            return
-        try:
-            snapshots.get_nowait()
-            snapshots.put_nowait(snapshot)
-        except (queue.Empty, queue.Full):
-            pass
 
 
 def _frames(env) -> list[np.ndarray]:
