@@ -13,10 +13,12 @@ python main.py games        list every game
 python main.py datasets     list the recorded play in the data folder (Minari datasets)
 python main.py evaluate RUN score a trained agent headless over N games (--episodes, --epsilon, --out)
 python main.py plot RUN...  learning curves of runs as a PNG (--out; needs the 'plot' extra)
+python main.py record RUN   a video of a trained agent playing, its Q-values beside (--seconds, --out)
 
 GAME is a catalog id, a registered gymnasium id, or gymnasium's my_pkg.envs:MyGame-v0 (the module is
 imported first); --import MODULE[:FUNCTION], before the command, imports a module (and calls FUNCTION)
-that registers games.
+that registers games. --data-dir DIR, before the command too, keeps runs, recorded play, recordings,
+screenshots and the kiosk's leaderboard in DIR (``--help`` says where they go by default).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 EXIT_USAGE = 2  # bad input: an unknown game, a bad flag, no display
 DEFAULT_GAME = "catch"  # what the arcade shows learning when it opens
-DATA_DIR = "datasets"  # recorded play (Minari datasets), relative to where the program runs
+DATASETS_HELP = "the folder of recorded play, Minari datasets (default datasets/ in the data folder)"
 OFFLINE_FLAGS = ("method", "iterations", "updates", "data", "eval_episodes", "compare_online", "conservative")
 
 
@@ -57,8 +59,22 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def data_epilog() -> str:
+    """Where runs, recorded play, recordings, screenshots and the leaderboard go, for ``--help``."""
+    from game.places import ENV_VAR, data_dir, data_dir_origin
+
+    return (
+        f"Your data (runs/, datasets/, recordings/, screenshots/, kiosk.sqlite3) goes into the data folder "
+        f"{data_dir()} ({data_dir_origin()}); choose another with --data-dir DIR or {ENV_VAR}."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python main.py", description="Q-Arcade: watch a Deep Q-Network learn, and play.")
+    parser = _Parser(
+        prog="python main.py",
+        description="Q-Arcade: watch a Deep Q-Network learn, and play.",
+        epilog=data_epilog(),
+    )
     parser.add_argument("--fullscreen", action="store_true", help="open the window fullscreen")
     parser.add_argument("--version", action="version", version=f"q-arcade {_version()}")
     parser.add_argument(
@@ -69,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE[:FUNCTION]",
         help="import a module that registers gymnasium games (and call FUNCTION), before the command",
     )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep runs, recorded play, recordings, screenshots and the leaderboard in DIR (see below)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     listing = commands.add_parser("games", help="list every game in the catalog")
     listing.add_argument("--kind", choices=["arcade", "atari", "classic"], help="only games of this kind")
@@ -77,12 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--seed", type=int, default=None, help="seed of the first game (default: random)")
     play.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
     arena = commands.add_parser("arena", help="watch an agent learn GAME live, and take over at any time")
-    arena.add_argument("game", nargs="?", default=DEFAULT_GAME, help=f"a game id (default {DEFAULT_GAME})")
+    arena.add_argument("game", nargs="?", help=f"a game id (default {DEFAULT_GAME})")
     arena.add_argument("--checkpoint", help="start from a trained checkpoint's weights")
     arena.add_argument("--new", action="store_true", help="a new agent, even if this game has a saved one")
-    arena.add_argument("--run", metavar="RUN_DIR", help="where the agent is kept (default runs/arena-GAME)")
+    arena.add_argument(
+        "--run", metavar="RUN_DIR", help="where the agent is kept (default: runs/arena-GAME, data folder)"
+    )
     arena.add_argument(
         "--learning", action="store_true", help="open with the 'how it learns' layer on (F8 toggles it)"
+    )
+    arena.add_argument(
+        "--attach",
+        metavar="RUN",
+        help="watch a running 'train --actors' job from its run directory: its newest weights play here",
     )
     arena.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
     for name, text in (
@@ -106,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DATASET",
         help="recorded GridWorld play: adds fitted Q-iteration as a fifth method",
     )
-    lab.add_argument("--data", metavar="DIR", default=DATA_DIR, help=f"the data folder (default {DATA_DIR})")
+    lab.add_argument("--data", metavar="DIR", help=DATASETS_HELP)
     lab.add_argument("--fullscreen", action="store_true", default=argparse.SUPPRESS, help="open fullscreen")
     kiosk = commands.add_parser("kiosk", help="the unattended event booth, fullscreen (see the README)")
     kiosk.add_argument(
@@ -119,12 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument(
         "--idle-seconds", type=int, default=30, help="back to the attract loop after this idle"
     )
-    kiosk.add_argument("--leaderboard", default="kiosk.sqlite3", help="SQLite file of the leaderboard")
+    kiosk.add_argument(
+        "--leaderboard", help="SQLite file of the leaderboard (default kiosk.sqlite3 in the data folder)"
+    )
     kiosk.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (for testing)")
     train = commands.add_parser("train", help="train an agent headless, with a progress bar")
     train.add_argument("game", nargs="?", help="a game id (optional with --resume)")
     train.add_argument("--steps", type=int, help="total agent steps (default: the game's preset)")
-    train.add_argument("--out", help="run directory (default: runs/GAME-DATE-TIME)")
+    train.add_argument("--out", help="run directory (default: runs/GAME-DATE-TIME in the data folder)")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its latest checkpoint")
     train.add_argument("--config", metavar="FILE.toml", help="settings that override the preset")
     train.add_argument(
@@ -148,6 +178,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--games", type=int, help="with --self-play: games to play (default 30,000)")
     train.add_argument(
+        "--actors",
+        type=int,
+        metavar="N",
+        help="Ape-X: N actor processes play for one learner, on Ray (the 'ray' extra); see 'Many machines'",
+    )
+    train.add_argument(
+        "--ray-address",
+        metavar="HOST:PORT",
+        help="with --actors: an existing Ray cluster (default: a local Ray, on loopback only)",
+    )
+    train.add_argument(
         "--offline",
         metavar="DATASET",
         help="learn from a recorded dataset (an id or a folder), no game played",
@@ -155,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--method", choices=["fqi", "dqn"], help="with --offline: fitted Q-iteration or DQN")
     train.add_argument("--iterations", type=int, help="with --offline fqi: rounds (default 15)")
     train.add_argument("--updates", type=int, help="with --offline dqn: gradient updates")
-    train.add_argument("--data", metavar="DIR", help=f"with --offline: the data folder (default {DATA_DIR})")
+    train.add_argument("--data", metavar="DIR", help=f"with --offline: {DATASETS_HELP}")
     train.add_argument(
         "--eval-episodes", type=int, help="with --offline: greedy games that score the agent (default 20)"
     )
@@ -173,29 +214,40 @@ def build_parser() -> argparse.ArgumentParser:
     datasets = commands.add_parser(
         "datasets", help="list the recorded play (Minari datasets) in the data folder"
     )
-    datasets.add_argument(
-        "--data", metavar="DIR", default=DATA_DIR, help=f"the data folder (default {DATA_DIR})"
-    )
+    datasets.add_argument("--data", metavar="DIR", help=DATASETS_HELP)
     add_results_commands(commands)
     return parser
 
 
 def add_results_commands(commands: argparse._SubParsersAction) -> None:
-    """The subcommands that read trained runs back: evaluate and plot."""
+    """The subcommands that read trained runs back: evaluate, record and plot."""
     evaluate = commands.add_parser("evaluate", help="score a trained agent headless over N games, as JSON")
-    evaluate.add_argument("target", metavar="RUN|CHECKPOINT", help="a run directory or a .pt checkpoint")
+    add_agent_arguments(evaluate)
     evaluate.add_argument("--episodes", type=int, default=20, help="games to play (default 20)")
     evaluate.add_argument(
-        "--epsilon", type=float, help="exploration while playing (default: the run's eval_epsilon)"
-    )
-    evaluate.add_argument("--seed", type=int, default=0, help="game n is seeded SEED + n (default 0)")
-    evaluate.add_argument(
         "--out", metavar="FILE.json", help="where the scores go (default RUN/evaluation.json)"
+    )
+    record = commands.add_parser(
+        "record", help="a video of a trained agent playing, with its Q-values and epsilon (MP4, no window)"
+    )
+    add_agent_arguments(record)
+    record.add_argument("--seconds", type=float, default=20.0, help="length of the video (default 20)")
+    record.add_argument(
+        "--out", metavar="FILE.mp4", help="the video (default: recordings/GAME-DATE-TIME.mp4, data folder)"
     )
     plot = commands.add_parser("plot", help="learning curves of runs as one PNG (the 'plot' extra)")
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run directories of 'train'")
     plot.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
     plot.add_argument("--title", help="the title above the curves (default: the runs' names)")
+
+
+def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
+    """The trained agent to play, and how: RUN|CHECKPOINT, --epsilon and --seed (evaluate and record)."""
+    parser.add_argument("target", metavar="RUN|CHECKPOINT", help="a run directory or a .pt checkpoint")
+    parser.add_argument(
+        "--epsilon", type=float, help="exploration while playing (default: the run's eval_epsilon)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="game n is seeded SEED + n (default 0)")
 
 
 def list_games(kind: str | None) -> None:
@@ -230,6 +282,9 @@ def run_window(args: argparse.Namespace) -> None:
     if args.command == "lab":
         run_lab(args)
         return
+    if getattr(args, "attach", None):
+        run_attach(args)
+        return
     game = getattr(args, "game", None) or DEFAULT_GAME
     spec = find_game(game)  # first: a typo is named as a typo, and costs no window
     if args.command in ("versus", "race"):
@@ -257,6 +312,35 @@ def run_window(args: argparse.Namespace) -> None:
     if getattr(args, "learning", False):
         scene.set_learning_layer(True)
     app.run(scene)
+
+
+def run_attach(args: argparse.Namespace) -> None:
+    """Watch a job learning elsewhere through its run directory: its newest weights play here."""
+    from game.catalog import find_game
+    from game.errors import UserError
+    from game.modes.attach import JobWatch, check_run
+    from game.modes.protocol import SessionConfig
+    from game.modes.provenance import import_run_games
+    from game.modes.session import Worker
+    from game.ui.app import App, check_display
+
+    clashing = [flag for flag in ("checkpoint", "new", "run", "learning") if getattr(args, flag)]
+    if clashing:
+        raise UserError(
+            f"--{clashing[0]} cannot go with --attach (it plays the job's weights); leave it out."
+        )
+    game_id = check_run(args.attach)
+    if args.game and args.game != game_id:
+        raise UserError(f"{args.attach} is a run of {game_id}, not {args.game}; leave the game out.")
+    import_run_games(args.attach)  # the games its run registered with --import
+    spec = find_game(game_id)
+    check_display()
+    app = App(fullscreen=args.fullscreen)
+    worker = Worker(SessionConfig(spec.id, str(args.attach), watch=True))
+    app.open()
+    from game.ui.scenes.attach import AttachScene
+
+    app.run(AttachScene(app, spec, worker, JobWatch(args.attach)))
 
 
 def run_match(args: argparse.Namespace, spec) -> None:
@@ -335,13 +419,15 @@ def run_kiosk(args: argparse.Namespace) -> None:
     app.run(KioskScene(app, config))
 
 
-def list_datasets(data_dir: str) -> None:
-    """Print the datasets of the data folder, one a line."""
+def list_datasets(data_dir: str | None) -> None:
+    """Print the datasets of ``data_dir`` (None: the data folder's datasets/), one a line."""
+    from game.modes.datasets import data_root
     from game.modes.datasets import list_datasets as found
 
     datasets = found(data_dir)
     if not datasets:
-        print(f"No datasets in {data_dir}: record your play in the arena (take over, then record).")
+        folder = data_root(data_dir)
+        print(f"No datasets in {folder}: record your play in the arena (take over, then record).")
         return
     print(f"{'dataset':<36} {'game':<16} {'episodes':>9} {'steps':>10} {'mean return':>12}")
     for info in datasets:
@@ -375,7 +461,7 @@ def train_offline(args: argparse.Namespace) -> int:
     request = OfflineRequest(
         game=args.game,
         dataset=args.offline,
-        data_dir=args.data or DATA_DIR,
+        data_dir=args.data,
         method=args.method or "fqi",
         iterations=args.iterations,
         updates=args.updates,
@@ -415,6 +501,8 @@ def train(args: argparse.Namespace) -> int:
         threads=args.threads,
         self_play=args.self_play,
         games=args.games,
+        actors=args.actors,
+        ray_address=args.ray_address,
     )
     return run_training(request)
 
@@ -427,6 +515,15 @@ def evaluate(args: argparse.Namespace) -> None:
     request = EvaluationRequest(args.target, args.episodes, args.epsilon, args.seed, args.out)
     result, out = run_evaluation(request)
     print(describe(result, out))
+
+
+def record(args: argparse.Namespace) -> None:
+    """Film a trained agent playing its game, its Q-values and epsilon beside, as an MP4 (no window)."""
+    from game.modes.video import VideoRequest, describe
+    from game.ui.video import record_video
+
+    request = VideoRequest(args.target, args.seconds, args.out, args.epsilon, args.seed)
+    print(describe(record_video(request)))
 
 
 def plot(args: argparse.Namespace) -> None:
@@ -443,14 +540,24 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status: 0, 2 for a mistake, 130 when stopped by Ctrl-C or SIGTERM."""
     args = build_parser().parse_args(argv)
+    from game import places
+
+    if args.data_dir:  # in the environment, so that every worker process this one starts finds it too
+        os.environ[places.ENV_VAR] = os.path.abspath(os.path.expanduser(args.data_dir))
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     from game.errors import UserError
 
     try:
+        if os.environ.get(places.ENV_VAR):  # a chosen data folder is checked now, not at the first save
+            places.check_data_dir()
         if args.imports:  # before any game is looked up; an arena's worker applies them again
             from game.gym_games import import_games
 
             import_games(args.imports)
+        if getattr(args, "checkpoint", None):  # and those its run was trained with, before GAME is looked up
+            from game.modes.provenance import import_run_games
+
+            import_run_games(args.checkpoint)
         if args.command == "games":
             list_games(args.kind)
         elif args.command == "datasets":
@@ -459,6 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return train(args)
         elif args.command == "evaluate":
             evaluate(args)
+        elif args.command == "record":
+            record(args)
         elif args.command == "plot":
             plot(args)
         else:

@@ -49,6 +49,26 @@ def play_episodes(
     return returns
 
 
+def play_evaluation(
+    agent: DQNAgent,
+    episodes: int,
+    epsilon: float,
+    seed: int,
+    max_steps: int,
+    make_env: Callable[[], gym.Env],
+    make_pool: Callable[[int, int], Pool] | None = None,
+) -> list[float]:
+    """The returns of an evaluation: ``episodes`` whole games side by side in a pool from ``make_pool``
+    (game n seeded seed + n) where there is one, else one after another on ``make_env()``."""
+    if make_pool is None:
+        return play_episodes(agent, make_env, episodes, epsilon, seed=seed, max_steps=max_steps)
+    pool = make_pool(episodes, seed)
+    try:
+        return play_pool_episodes(agent, pool, epsilon, max_steps)
+    finally:
+        pool.close()
+
+
 def play_pool_episodes(agent: DQNAgent, pool: Pool, epsilon: float, max_steps: int) -> list[float]:
     """The returns of one game in each of ``pool``'s environments, played side by side.
 

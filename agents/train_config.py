@@ -59,6 +59,9 @@ class TrainConfig:
     """seed of the environments (env i gets seed + i)"""
     overlap: bool = True
     """learn while the environments step, where the pool steps in threads of its own (Atari)"""
+    actors: int = 0
+    """Ape-X actors playing for one learner (``agents.apex``; ``--actors`` on Ray): each plays
+    ``num_envs`` environments; 0: the run plays its games itself"""
     obs_layout: str = "auto"
     """how a gymnasium game's observations are read: auto (detected, ``agents.observations``), chw,
     hwc (channels-last images, transposed) or vector (flattened)"""
@@ -77,6 +80,7 @@ class TrainConfig:
             "checkpoint_every_steps",
             "keep_checkpoints",
             "seed",
+            "actors",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)}")

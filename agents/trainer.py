@@ -35,7 +35,7 @@ from agents import resources
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from agents.dqn import DQNAgent, NonFiniteUpdateError, make_agent
 from agents.metrics import MetricsLog
-from agents.pools import EnvPool, EpisodeEnd, Pool, play_episodes, play_pool_episodes
+from agents.pools import EnvPool, EpisodeEnd, Pool, play_evaluation
 from agents.replay import Transition
 from agents.threads import ThreadGovernor
 from agents.train_config import TrainConfig
@@ -219,11 +219,17 @@ class Trainer:
         self._updates_due += self.config.num_envs / self.config.train_every
         while self._updates_due >= 1.0 and len(self.agent.replay) >= self.config.dqn.batch_size:
             self._updates_due -= 1.0
-            try:
-                self.statistics = self.agent.update()
-            except NonFiniteUpdateError:
-                self._roll_back()
+            if not self._update():
                 return
+
+    def _update(self) -> bool:
+        """One update; False when it went non-finite and was rolled back."""
+        try:
+            self.statistics = self.agent.update()
+        except NonFiniteUpdateError:
+            self._roll_back()
+            return False
+        return True
 
     def _keep_good_state(self) -> None:
         """Remember the agent's state (weights, target, optimizer) to roll back to, when it is finite."""
@@ -265,6 +271,7 @@ class Trainer:
         non-finite (``learning_stopped``), training ends early with the last good weights.
         """
         config = self.config
+        evaluated_at = None  # the step of the last evaluation in this loop
         try:
             while self.steps < config.total_steps and not self.learning_stopped:
                 before = self.steps
@@ -274,6 +281,7 @@ class Trainer:
                     self.governor.record(self.steps - before, time.perf_counter() - started)
                 if self._crossed(before, config.eval_every_steps):
                     self.evaluate()
+                    evaluated_at = self.steps
                 if self._crossed(before, config.checkpoint_every_steps):
                     self.save()
                 self.measure_speed()
@@ -282,7 +290,7 @@ class Trainer:
         except KeyboardInterrupt:
             self.save()
             raise
-        if config.eval_every_steps and self.steps % config.eval_every_steps:
+        if config.eval_every_steps and evaluated_at != self.steps:  # the final weights, once
             self.evaluate()
         self.save()
 
@@ -305,37 +313,40 @@ class Trainer:
         """Mean return of ``episodes`` games at the evaluation epsilon, on separate environments."""
         episodes = episodes or self.config.eval_episodes
         self._keep_good_state()
-        seed = 10_000_000 + self.steps  # game n is seeded seed + n
-        if self.make_eval_pool is not None:
-            pool = self.make_eval_pool(episodes, seed)
-            try:
-                returns = play_pool_episodes(
-                    self.agent, pool, self.config.eval_epsilon, self.config.eval_max_steps
-                )
-            finally:
-                pool.close()
-        else:
-            returns = play_episodes(
-                self.agent,
-                self.make_eval_env,
-                episodes,
-                self.config.eval_epsilon,
-                seed=seed,
-                max_steps=self.config.eval_max_steps,
-            )
+        returns = play_evaluation(
+            self.agent,
+            episodes,
+            self.config.eval_epsilon,
+            self.eval_seed(),
+            self.config.eval_max_steps,
+            self.make_eval_env,
+            self.make_eval_pool,
+        )
+        return self.record_evaluation(self.steps, returns)
+
+    def eval_seed(self) -> int:
+        """The seed of an evaluation's first game at this step (game n is seeded seed + n)."""
+        return 10_000_000 + self.steps
+
+    def record_evaluation(
+        self, step: int, returns: list[float], model_state: dict[str, Any] | None = None
+    ) -> float:
+        """Log an evaluation of the weights of ``step`` (``model_state``; None: the agent's now), and
+        keep them as best.pt when they are the best so far; returns the mean."""
         self.last_eval = float(np.mean(returns))
         if self.metrics is not None:
-            self.metrics.evaluation(self.steps, self.last_eval, returns)
+            self.metrics.evaluation(step, self.last_eval, returns)
         if self.best_eval is None or self.last_eval > self.best_eval:
             self.best_eval = self.last_eval
-            self._save_best()
+            self._save_best(model_state, step)
         return self.last_eval
 
-    def _save_best(self) -> None:
+    def _save_best(self, model_state: dict[str, Any] | None = None, step: int | None = None) -> None:
         """Keep the weights of the best evaluation so far as best.pt (DQN can get worse after it learns)."""
         if self.run_dir is None:
             return
-        state, metadata = self.agent.state_dict(), self.metadata()
+        state = {"model": model_state} if model_state is not None else self.agent.state_dict()
+        metadata = self.metadata() if step is None else {**self.metadata(), "steps": step}
         self._report_failures(
             self._attempt(
                 self.run_dir / "checkpoints" / BEST,

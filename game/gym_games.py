@@ -7,11 +7,13 @@
   id, as a package does on import) and then makes ``MyGame-v0``. The spec keeps the whole form as
   its id, so that a run directory, a checkpoint and the arena's worker process find it again;
 - ``main.py --import MODULE[:FUNCTION]`` imports a module (and calls a registration function) first;
-  :func:`applied_imports` lists what was imported, so a worker process can do the same.
+  :func:`applied_imports` lists what was imported, so a worker process can do the same (and a run
+  records them, ``game.modes.provenance``, so that its checkpoints find their game again).
 
 The env's observations are read by the rule of ``agents.observations`` (channels-last images are
 transposed), its preset is picked by their kind and size, and gymnasium's env checker runs once on
-a spare copy: an env that breaks its rules still trains, with one notice saying what it breaks.
+a spare copy: an env that breaks its rules still trains, with one notice saying what it breaks. A
+checkpoint is read with the layout its run trained with (:func:`as_trained`, :func:`observation_reader`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -53,23 +58,29 @@ def _import(module_name: str, needed_by: str) -> object:
         ) from error
 
 
-def import_games(entries: Sequence[str]) -> None:
-    """Import each ``MODULE[:FUNCTION]`` and call FUNCTION (no arguments) when given.
+def import_games(entries: Sequence[str], recorded_in: Path | None = None) -> None:
+    """Import each ``MODULE[:FUNCTION]`` and call FUNCTION (no arguments) when given; an entry this
+    process applied already is not applied again.
+
+    Args:
+        entries: ``--import`` entries.
+        recorded_in: the file they were read from, named when one fails (None: the command line).
 
     Raises:
         UserError: a module that is not installed or fails to import, or a FUNCTION it lacks.
     """
     for entry in entries:
+        if entry in _applied:
+            continue
         module_name, _, function = entry.partition(":")
+        needed_by = f"--import {entry}" + (f" (recorded in {recorded_in})" if recorded_in else "")
         if not module_name:
             raise UserError(f"--import takes MODULE or MODULE:FUNCTION, not {entry!r}.")
-        module = _import(module_name, f"--import {entry}")
+        module = _import(module_name, needed_by)
         if function:
             register = getattr(module, function, None)
             if not callable(register):
-                raise UserError(
-                    f"The module {module_name} has no function {function}; check --import {entry}."
-                )
+                raise UserError(f"The module {module_name} has no function {function}; check {needed_by}.")
             register()
         _applied.append(entry)
 
@@ -212,3 +223,57 @@ def with_obs_layout(spec: GameSpec, layout: str) -> GameSpec:
     finally:
         probe.close()
     return dataclasses.replace(spec, obs_layout=resolved, observations=describe(space, resolved))
+
+
+def trained_layout(metadata: Mapping[str, Any]) -> str:
+    """The ``obs_layout`` setting of the run that wrote a checkpoint's ``metadata`` ("auto" where none)."""
+    config = metadata.get("config")
+    layout = config.get("obs_layout", "auto") if isinstance(config, Mapping) else "auto"
+    return layout if isinstance(layout, str) else "auto"
+
+
+def as_trained(spec: GameSpec, metadata: Mapping[str, Any], checkpoint: str | os.PathLike) -> GameSpec:
+    """``spec`` reading observations as the run that wrote the checkpoint did (its ``obs_layout``).
+
+    A checkpoint of another game leaves ``spec`` as it is: the metadata check names the game.
+
+    Raises:
+        UserError: a layout the game's observations no longer fit.
+    """
+    layout = trained_layout(metadata)
+    if metadata.get("game_id") != spec.id or layout == "auto":
+        return spec
+    try:
+        return with_obs_layout(spec, layout)
+    except UserError as error:
+        raise UserError(
+            f"Checkpoint {checkpoint} was trained reading {spec.id}'s observations with obs_layout={layout}, "
+            "which they no longer fit; choose a checkpoint trained on this version of the game."
+        ) from error
+
+
+def observation_reader(spec: GameSpec, trained: GameSpec) -> Callable[[np.ndarray], np.ndarray] | None:
+    """How an agent trained on ``trained`` (``spec`` in another layout) reads an observation that
+    ``spec.make_env`` hands out; None where the two layouts agree.
+
+    Each layout is a view of the env's own observation: channels-last images transposed ("hwc"),
+    other shapes flattened ("vector"); the reader undoes ``spec``'s view and applies ``trained``'s.
+    """
+    if trained.obs_layout == spec.obs_layout:
+        return None
+    probe = spec.factory("train")
+    try:
+        space = probe.observation_space
+    finally:
+        probe.close()
+    if not isinstance(space, gym.spaces.Box):  # Discrete and the like: a vector in every layout
+        return None
+    shape = space.shape
+    undo = {"hwc": lambda obs: np.transpose(obs, (1, 2, 0)), "vector": lambda obs: np.reshape(obs, shape)}
+    redo = {
+        "hwc": lambda raw: np.ascontiguousarray(np.transpose(raw, (2, 0, 1))),
+        "vector": lambda raw: np.reshape(raw, -1),
+    }
+    to_raw = undo.get(spec.obs_layout, np.asarray)
+    from_raw = redo.get(trained.obs_layout, np.asarray)
+    return lambda obs: from_raw(to_raw(np.asarray(obs)))

@@ -3,6 +3,7 @@ and the home-made games registered with gymnasium (``QArcade/Catch-v0``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,9 +17,10 @@ import pytest
 import main
 from agents.networks import MLP, NatureCNN, SmallCNN, make_network
 from agents.observations import ChannelsFirst, detect_layout, with_layout
+from game import gym_games
 from game.catalog import find_game
 from game.errors import UserError
-from game.gym_games import import_games
+from game.gym_games import applied_imports, import_games
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = "tests.fake_pkg.envs"  # the fake third-party package, importable from the repository root
@@ -233,6 +235,138 @@ def test_structured_observations_and_continuous_actions_exit_2(game, why, capsys
     assert main.main(["train", f"{PKG}:{game}"]) == main.EXIT_USAGE
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and why in lines[0]
+
+
+# --------------------------------------------------------------------------- a checkpoint keeps its layout
+
+HWC_GAME = f"{PKG}:TinyImageHWC-v0"  # detected as channels-last: (3, 8, 8) to the agent unless told
+
+
+@pytest.fixture(scope="module")
+def vector_run(tmp_path_factory) -> Path:
+    """A run that read the channels-last game as a vector (192 numbers, an MLP), trained once."""
+    run = tmp_path_factory.mktemp("layout") / "run"
+    flags = ["--steps", "60", "--threads", "1", "--set", "obs_layout=vector", "--set", "learning_starts=30"]
+    assert main.main(["train", HWC_GAME, *flags, "--out", str(run)]) == 0
+    return run
+
+
+def test_checking_a_checkpoint_reads_the_game_as_its_run_did(vector_run):
+    from game.modes.runs import check_checkpoint
+
+    spec = find_game(HWC_GAME)
+    assert spec.obs_layout == "hwc"  # what detection says now; the checkpoint knows better
+    check_checkpoint(spec, str(vector_run / "checkpoints" / "latest.pt"))  # as arena --checkpoint does
+
+
+def test_the_arena_starts_from_a_checkpoint_in_its_layout(vector_run, tmp_path):
+    from game.modes.protocol import SessionConfig
+    from game.modes.session import Session
+
+    checkpoint = str(vector_run / "checkpoints" / "latest.pt")
+    session = Session(SessionConfig(HWC_GAME, str(tmp_path / "arena"), checkpoint=checkpoint))
+    try:
+        assert isinstance(session.trainer.agent.network, MLP)
+        assert session.trainer.config.obs_layout == "vector"  # kept in the new run's config.json
+        assert session.showcase_step().q_values.shape == (2,)
+    finally:
+        session.close()
+
+
+def test_the_arena_resumes_a_run_in_its_layout(tmp_path):
+    from game.modes.protocol import SessionConfig
+    from game.modes.session import Session
+
+    run = str(tmp_path / "arena")
+    first = Session(SessionConfig(HWC_GAME, run, train_overrides={"obs_layout": "vector"}))
+    try:
+        for _ in range(5):
+            first.learn()
+        first.save()
+    finally:
+        first.close()
+    session = Session(SessionConfig(HWC_GAME, run, resume=True))  # the layout comes from the run alone
+    try:
+        assert session.trainer.steps == 5 and isinstance(session.trainer.agent.network, MLP)
+        assert session.showcase.observation_space.shape == (192,)
+    finally:
+        session.close()
+
+
+def test_a_player_from_a_checkpoint_reads_the_games_observations_as_its_run_did(vector_run):
+    from game.modes.players import load_player
+
+    spec = find_game(HWC_GAME)
+    player = load_player(spec, checkpoint=str(vector_run / "checkpoints" / "latest.pt"))
+    shown, _ = spec.make_env("show").reset(seed=5)  # channels-first, as a race hands them over
+    raw, _ = spec.factory("show").reset(seed=5)  # the env's own (8, 8, 3)
+    assert shown.shape == (3, 8, 8) and raw.shape == (8, 8, 3)
+    expected = player.agent.act(raw.reshape(-1), 0.0).q_values
+    np.testing.assert_array_equal(player.act(shown).q_values, expected)
+
+
+def test_evaluate_reads_a_checkpoint_in_its_runs_layout(vector_run, tmp_path, capsys):
+    out = tmp_path / "scores.json"
+    assert main.main(["evaluate", str(vector_run), "--episodes", "1", "--out", str(out)]) == 0
+    assert out.is_file()
+
+
+# --------------------------------------------------------------------------- a run remembers its --import
+
+LAZY = "tests.fake_pkg.lazy:register"  # registers LazyTiny-v0 when called
+
+
+@pytest.fixture
+def forget_lazy(monkeypatch):
+    """A call that makes this process forget LazyTiny-v0 and the --import that registered it, as a new
+    process starts; everything is put back after the test."""
+
+    def forget() -> None:
+        monkeypatch.delitem(gym.registry, "LazyTiny-v0", raising=False)
+        monkeypatch.setattr(gym_games, "_applied", [])
+
+    return forget
+
+
+def test_a_run_records_its_imports_and_applies_them_again(tmp_path, forget_lazy, monkeypatch):
+    run = tmp_path / "run"
+    forget_lazy()
+    flags = ["--steps", "100", "--threads", "1", "--set", "learning_starts=50"]
+    assert main.main(["--import", LAZY, "train", "LazyTiny-v0", *flags, "--out", str(run)]) == 0
+    assert json.loads((run / "provenance.json").read_text())["sessions"][0]["imports"] == [LAZY]
+
+    forget_lazy()  # train --resume: no --import given
+    assert main.main(["train", "--resume", str(run), "--steps", "150", "--threads", "1"]) == 0
+    sessions = json.loads((run / "provenance.json").read_text())["sessions"]
+    assert [s["imports"] for s in sessions] == [[LAZY], [LAZY]]  # the resume records it too
+
+    forget_lazy()  # evaluate
+    assert main.main(["evaluate", str(run), "--episodes", "1", "--out", str(tmp_path / "e.json")]) == 0
+
+    forget_lazy()  # arena --checkpoint: the game is looked up, and the worker gets the import
+    opened = []
+    monkeypatch.setattr(
+        main, "run_window", lambda args: opened.append((find_game(args.game).id, applied_imports()))
+    )
+    checkpoint = str(run / "checkpoints" / "latest.pt")
+    assert main.main(["arena", "LazyTiny-v0", "--checkpoint", checkpoint]) == 0
+    assert opened == [("LazyTiny-v0", (LAZY,))]
+
+
+def test_a_recorded_import_that_is_gone_is_one_sentence(tmp_path, capsys):
+    from game.modes.provenance import import_run_games, run_imports
+
+    (tmp_path / "checkpoints").mkdir()
+    sessions = [{"imports": ["gone_pkg.envs"]}, {"imports": ["gone_pkg.envs", LAZY]}, {}]
+    (tmp_path / "provenance.json").write_text(json.dumps({"format_version": 1, "sessions": sessions}))
+    assert run_imports(tmp_path) == ("gone_pkg.envs", LAZY)
+    with pytest.raises(UserError) as error:
+        import_run_games(tmp_path / "checkpoints" / "latest.pt")
+    assert str(error.value) == (
+        f"--import gone_pkg.envs (recorded in {tmp_path / 'provenance.json'}) needs the module gone_pkg, "
+        "which is not installed: pip install gone_pkg (or the package that provides it)."
+    )
+    assert import_run_games(tmp_path / "elsewhere.pt") == ()  # a checkpoint outside a run: nothing to apply
 
 
 # --------------------------------------------------------------------------- envs that break the rules

@@ -20,7 +20,7 @@ PACKAGES = ("agents", "game")
 FLOORS = (
     ("agents", ("agents.*",)),
     ("games", ("game.errors", "game.arcade.*", "game.atari.*")),
-    ("catalog", ("game", "game.catalog", "game.gym_games", "game.presets")),
+    ("catalog", ("game", "game.catalog", "game.gym_games", "game.places", "game.presets")),
     ("modes", ("game.modes.*",)),
     ("ui", ("game.ui.*",)),
     ("main", ("main",)),

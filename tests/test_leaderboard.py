@@ -224,7 +224,7 @@ def test_the_kiosk_starts_on_a_damaged_file_but_refuses_one_it_cannot_write(tmp_
     junk = tmp_path / "junk.sqlite3"
     junk.write_bytes(GARBAGE)
     config = KioskConfig.from_args("catch", "auto", 120, 20, str(junk))  # no refusal: the booth comes up
-    board = Leaderboard(config.leaderboard)  # as the kiosk scene opens it
+    board = Leaderboard(config.leaderboard_file)  # as the kiosk scene opens it
     assert board.recovered is not None and len(board) == 0
     board.close()
     refused = [str(tmp_path)]  # a folder

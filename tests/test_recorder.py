@@ -10,7 +10,6 @@ import numpy as np
 import pygame
 import pytest
 
-from game.ui import app as app_module
 from game.ui import recorder as recorder_module
 from game.ui.app import App
 from game.ui.recorder import Recorder, RecordingRefusedError, capture_size
@@ -268,8 +267,7 @@ def test_a_name_taken_while_writing_is_never_replaced(tmp_path, monkeypatch):
     assert planned.read_bytes() == b"not ours"
 
 
-def test_the_app_keeps_running_and_says_so_when_a_recording_fails(tmp_path, monkeypatch):
-    monkeypatch.setattr(app_module, "RECORDING_DIR", tmp_path / "recordings")
+def test_the_app_keeps_running_and_says_so_when_a_recording_fails(data_folder, monkeypatch):
     monkeypatch.setattr(recorder_module, "_write_mp4", full_disk)
     monkeypatch.setattr(recorder_module, "_write_gif", full_disk)
     toasts = []
@@ -289,7 +287,7 @@ def test_the_app_keeps_running_and_says_so_when_a_recording_fails(tmp_path, monk
             window.step(DISPLAY_DT)
         assert len(toasts) == 2 and "No space left on device" in toasts[1] and "not saved" in toasts[1]
         assert window.scene.t == 24, "every frame was drawn"
-        assert list((tmp_path / "recordings").iterdir()) == []
+        assert list((data_folder / "recordings").iterdir()) == []
     finally:
         window.close()
 
@@ -311,8 +309,7 @@ class Blinker:
 
 
 @pytest.mark.parametrize("kiosk", [False, True])
-def test_f9_in_the_app_saves_the_last_seconds_to_recordings(tmp_path, monkeypatch, kiosk):
-    monkeypatch.setattr(app_module, "RECORDING_DIR", tmp_path / "recordings")
+def test_f9_in_the_app_saves_the_last_seconds_to_recordings(data_folder, monkeypatch, kiosk):
     monkeypatch.setenv("SDL_GRAB_KEYBOARD", "0")  # a kiosk app sets it; this puts it back afterwards
     toasts = []
     window = App(size=(320, 240), kiosk=kiosk)
@@ -330,7 +327,7 @@ def test_f9_in_the_app_saves_the_last_seconds_to_recordings(tmp_path, monkeypatc
         assert len(toasts) == 1 and toasts[0].startswith("Saving the last 2 s to ")
         assert window.recorder.wait(SAVE_WAIT_S)
         window.step(DISPLAY_DT)  # the app hears of the finished save on its own thread, next frame
-        saved = list((tmp_path / "recordings").iterdir())
+        saved = list((data_folder / "recordings").iterdir())
         assert len(saved) == 1 and saved[0].name.startswith("q-arcade-")
         assert str(saved[0]) in toasts[0]
         assert toasts[1:] == [f"Saved {saved[0]}"]

@@ -222,7 +222,7 @@ def test_the_worker_records_a_take_over_only(tmp_path):
 
 
 def test_a_relative_data_folder_records_and_loads(tmp_path, monkeypatch):
-    """The app's default data folder is relative ("datasets", where the program runs)."""
+    """A data folder typed as a relative path (``--data datasets``) is taken from where the program runs."""
     monkeypatch.chdir(tmp_path)
     recorder = catch_recorder(Path("datasets"))
     played = []

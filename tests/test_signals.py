@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from game.places import ENV_VAR
+
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_S = 2.0  # the program must be gone this long after the signal
 CHILDREN_GRACE_S = 1.0  # after the program, its children (the worker, multiprocessing's tracker) go too
@@ -29,7 +31,8 @@ INTERRUPTED = 130  # main.py's exit status after Ctrl-C or SIGTERM, as ``main.py
 pytestmark = pytest.mark.slow
 
 
-MODES = {  # name -> (arguments, the learner's run directories under runs/ (None: no learner))
+MODES = {  # name -> (arguments, the learner's run directories under runs/ of the data folder, which is
+    # the test's folder (None: no learner))
     "default": ([], "arena-catch*"),
     "arena": (["arena", "catch", "--new"], "arena-catch*"),
     "play": (["play", "catch"], None),
@@ -90,7 +93,7 @@ def alive(processes: dict[int, int]) -> dict[int, int]:
 def start(args: list[str], cwd: Path, background: bool) -> subprocess.Popen:
     """``main.py ARGS`` in its own process group, as from a terminal (or as a background job there);
     its output, and its workers', goes to ``cwd/stderr.txt``."""
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", ENV_VAR: str(cwd)}
     command = [sys.executable, str(ROOT / "main.py"), *args]
     with open(cwd / "stderr.txt", "wb") as log:
         previous = signal.signal(

@@ -1,6 +1,6 @@
 """Recorded play on disk: one Minari dataset per game, appended to atomically, listed and read back.
 
-Layout (``DATASETS_DIR``, ``datasets/`` where the program runs, or ``--data DIR``) is Minari's own:
+Layout (``datasets/`` in the data folder of ``game.places``, or ``--data DIR``) is Minari's own:
 the data folder is a Minari dataset root (``MINARI_DATASETS_PATH``), and a game's play is the
 dataset ``q-arcade/<game>/play-v0`` (``datasets/q-arcade/catch/play-v0/data/``), so that
 ``minari.load_dataset("q-arcade/catch/play-v0")`` reads it with that root. Minari ids are
@@ -31,8 +31,8 @@ import numpy as np
 from agents.transitions import Transitions
 from game.errors import UserError
 from game.modes.runs import game_slug
+from game.places import datasets_dir
 
-DATASETS_DIR = Path("datasets")  # Minari dataset root, relative to where the program runs (ignored by git)
 NAMESPACE = "q-arcade"  # every dataset the app records lies in this Minari namespace
 PLAY_DATASET = "play-v0"  # a game's recorded play: name and version of its dataset
 GAME_KEY = "q_arcade_game_id"  # metadata: the catalog id of the game played
@@ -108,8 +108,14 @@ def recover(final: Path) -> None:
         os.rename(previous, final)
 
 
-def open_dataset(source: str | os.PathLike, data_dir: str | os.PathLike = DATASETS_DIR) -> Any:
-    """The MinariDataset named by ``source``: a dataset id under ``data_dir``, or a dataset's folder.
+def data_root(data_dir: str | os.PathLike | None) -> Path:
+    """The Minari dataset root: ``data_dir`` as given, or the data folder's datasets/ when it is None."""
+    return Path(data_dir) if data_dir is not None else datasets_dir()
+
+
+def open_dataset(source: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Any:
+    """The MinariDataset named by ``source``: a dataset id under ``data_dir`` (None: the data folder's
+    datasets/), or a dataset's folder.
 
     Raises:
         UserError: minari is missing, or there is no such dataset.
@@ -119,18 +125,19 @@ def open_dataset(source: str | os.PathLike, data_dir: str | os.PathLike = DATASE
     for folder in (path / "data", path):  # the dataset's folder, or its data/ folder itself
         if (folder / "metadata.json").is_file():
             return minari.MinariDataset(folder)
-    recover(Path(data_dir) / str(source))
+    root = data_root(data_dir)
+    recover(root / str(source))
     try:
-        with minari_root(data_dir):
+        with minari_root(root):
             return minari.load_dataset(str(source))
     except (FileNotFoundError, ValueError) as error:
         raise UserError(
-            f"There is no dataset {source} in {data_dir}; list them with 'python main.py datasets', "
+            f"There is no dataset {source} in {root}; list them with 'python main.py datasets', "
             "or give a dataset's folder."
         ) from error
 
 
-def load_transitions(source: str | os.PathLike, data_dir: str | os.PathLike = DATASETS_DIR) -> Transitions:
+def load_transitions(source: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Transitions:
     """Every step of a dataset as flat arrays (see ``open_dataset`` for ``source``).
 
     An episode whose last step is neither terminated nor truncated counts as truncated there.
@@ -171,10 +178,11 @@ def episode_returns(dataset: Any) -> np.ndarray:
     return np.array([float(np.sum(episode.rewards)) for episode in dataset.iterate_episodes()])
 
 
-def list_datasets(data_dir: str | os.PathLike = DATASETS_DIR) -> list[DatasetInfo]:
-    """Every Minari dataset under ``data_dir``, recorded by Q-Arcade or not, sorted by id."""
+def list_datasets(data_dir: str | os.PathLike | None = None) -> list[DatasetInfo]:
+    """Every Minari dataset under ``data_dir`` (None: the data folder's datasets/), recorded by Q-Arcade
+    or not, sorted by id."""
     minari = require_minari()
-    root = Path(data_dir)
+    root = data_root(data_dir)
     if not root.is_dir():
         return []
     for previous in root.rglob(".*.previous"):

@@ -14,11 +14,12 @@ written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,14 @@ def locate(target: str) -> tuple[Path, Path]:
     raise UserError(f"There is no run directory or checkpoint at {path}; check the path.")
 
 
+def check_play_options(epsilon: float | None, seed: int) -> None:
+    """Refuse an --epsilon outside 0..1 or a negative --seed (a UserError of one sentence)."""
+    if epsilon is not None and not 0.0 <= epsilon <= 1.0:
+        raise UserError(f"--epsilon must be between 0 and 1, not {epsilon}.")
+    if seed < 0:
+        raise UserError(f"--seed must be 0 or more, not {seed}.")
+
+
 def evaluate(request: EvaluationRequest) -> tuple[Evaluation, Path]:
     """Play the request's games; returns the evaluation and the JSON file it was written to.
 
@@ -122,29 +131,33 @@ def evaluate(request: EvaluationRequest) -> tuple[Evaluation, Path]:
     """
     if request.episodes < 1:
         raise UserError(f"--episodes must be at least 1, not {request.episodes}.")
-    if request.epsilon is not None and not 0.0 <= request.epsilon <= 1.0:
-        raise UserError(f"--epsilon must be between 0 and 1, not {request.epsilon}.")
-    if request.seed < 0:
-        raise UserError(f"--seed must be 0 or more, not {request.seed}.")
+    check_play_options(request.epsilon, request.seed)
     checkpoint, default_out = locate(request.target)
     out = Path(request.out) if request.out else default_out
     if not out.parent.is_dir():  # said before the games are played, not after
         raise UserError(f"There is no folder {out.parent} to write {out.name} into; make it first.")
+    with acting_threads():
+        result = _play(request, checkpoint)
+    write_json(out, result.summary())
+    return result, out
+
+
+@contextlib.contextmanager
+def acting_threads() -> Iterator[None]:
+    """Torch on ``EVAL_THREADS`` threads while a trained agent plays; the caller's count comes back after."""
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(EVAL_THREADS)
     try:
-        result = _play(request, checkpoint)
+        yield
     finally:
         torch.set_num_threads(threads)  # a caller in the same process keeps its own
-    write_json(out, result.summary())
-    return result, out
 
 
 def _play(request: EvaluationRequest, checkpoint: Path) -> Evaluation:
     """Load the checkpoint and play the request's games with it."""
-    agent, metadata, spec, config = _load(checkpoint)
+    agent, metadata, spec, config = load_agent(checkpoint)
     epsilon = config.eval_epsilon if request.epsilon is None else request.epsilon
     trained = int(metadata.get("steps", 0))
     print(
@@ -248,19 +261,25 @@ def _play_side_by_side(
     return returns, lengths, cut
 
 
-def _load(checkpoint: Path) -> tuple[DQNAgent, dict[str, Any], GameSpec, TrainConfig]:
-    """(agent ready to act on the CPU, metadata, game spec, training config) of a checkpoint."""
+def load_agent(checkpoint: Path) -> tuple[DQNAgent, dict[str, Any], GameSpec, TrainConfig]:
+    """(agent ready to act on the CPU, metadata, game spec, training config) of a checkpoint.
+
+    The spec reads observations as the run did. Raises UserError for a damaged or foreign checkpoint,
+    or one whose game no longer fits it (one sentence each).
+    """
     from agents.checkpoint import CheckpointError, load_checkpoint
     from agents.dqn import make_agent
     from agents.train_config import TrainConfig
     from game.catalog import find_game
     from game.gym_games import with_obs_layout
+    from game.modes.provenance import import_run_games
     from game.modes.runs import check_checkpoint
 
     try:
         state, metadata = load_checkpoint(checkpoint)
     except CheckpointError as error:
         raise UserError(str(error)) from error
+    import_run_games(checkpoint)  # the --import entries its run was started with, again
     spec = find_game(str(metadata.get("game_id", "")))
     try:
         config = TrainConfig.from_dict(metadata["config"])

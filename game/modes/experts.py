@@ -18,7 +18,6 @@ import numpy as np
 
 from game.arcade.catch import LEFT, NOOP, RIGHT
 from game.modes.dataset_writes import SaveResult
-from game.modes.datasets import DATASETS_DIR
 from game.modes.recording import Recorder
 
 RUNNER_JUMP_DISTANCE = 0.18  # jump when the next obstacle is this near (share of the visible range)
@@ -95,7 +94,7 @@ def record_scripted(
     game_id: str,
     policy: Policy,
     episodes: int,
-    data_dir: str | os.PathLike = DATASETS_DIR,
+    data_dir: str | os.PathLike | None = None,
     *,
     seed: int = 0,
     epsilon: float = 0.0,
@@ -107,7 +106,7 @@ def record_scripted(
         game_id: a catalog game.
         policy: observation -> action.
         episodes: episodes to play.
-        data_dir: the Minari dataset root.
+        data_dir: the Minari dataset root (None: the data folder's datasets/, ``game.places``).
         seed: episode i starts from ``reset(seed=seed + i)``; the random actions use it too.
         epsilon: share of steps played with a random action instead (as a person slips).
         algorithm: Minari's ``algorithm_name`` for the dataset.

@@ -90,8 +90,8 @@ class LabConfig:
     dataset: str | None = None
     """recorded play that adds fitted Q-iteration: a dataset id or folder in ``data_dir``
     (``game.modes.datasets``), or an .npz with arrays obs, actions, rewards, next_obs, terminated"""
-    data_dir: str = "datasets"
-    """the folder of recorded datasets (``game.modes.datasets.DATASETS_DIR``)"""
+    data_dir: str | None = None
+    """the folder of recorded datasets (None: the data folder's datasets/, ``game.places``)"""
     running: bool = True
     """start running (False: paused until LabRun(True) or LabStep)"""
     threads: int = 1

@@ -35,13 +35,13 @@ from agents.trainer import RUN_FORMAT_VERSION, Trainer
 from game.catalog import GameSpec, action_labels, find_game
 from game.errors import UserError
 from game.modes.datasets import (
-    DATASETS_DIR,
     episode_returns,
     open_dataset,
     spaces_in_words,
     transitions_of,
 )
-from game.modes.runs import RUNS_DIR, game_slug
+from game.modes.runs import game_slug
+from game.places import made, runs_dir
 from game.presets import preset
 
 METHODS = ("fqi", "dqn")
@@ -56,7 +56,8 @@ class OfflineRequest:
 
     game: str
     dataset: str
-    data_dir: str = str(DATASETS_DIR)
+    data_dir: str | None = None
+    """the Minari dataset root (None: the data folder's datasets/, ``game.places``)"""
     method: str = "fqi"
     iterations: int | None = None
     """FQI rounds (None: FQIConfig's default)"""
@@ -202,7 +203,7 @@ def _learner_config(config: TrainConfig, request: OfflineRequest, slots: int) ->
 
 def _run_dir(spec: GameSpec, request: OfflineRequest) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(request.out) if request.out else RUNS_DIR / f"{game_slug(spec.id)}-offline-{stamp}"
+    run_dir = Path(request.out) if request.out else made(runs_dir()) / f"{game_slug(spec.id)}-offline-{stamp}"
     if (run_dir / "checkpoints" / "latest.pt").exists():
         raise UserError(f"{run_dir} already holds a run; choose another --out.")
     return run_dir

@@ -20,6 +20,7 @@ import numpy as np
 from agents.acting import Act
 from game.catalog import GameSpec
 from game.errors import UserError
+from game.gym_games import as_trained, observation_reader
 from game.modes.runs import check_checkpoint, load_shipped_agent, shipped_agents
 
 UNTRAINED = "untrained"  # the name of the random player used when no agent exists yet
@@ -59,13 +60,27 @@ def _masked_choice(q: np.ndarray, mask: np.ndarray | None) -> int:
 
 
 class NetworkPlayer:
-    """A DQN checkpoint acting greedily (or at a small ``epsilon``), one observation at a time."""
+    """A DQN checkpoint acting greedily (or at a small ``epsilon``), one observation at a time.
 
-    def __init__(self, path: str | Path, name: str, epsilon: float = 0.0, seed: int | None = None):
+    ``played``: the game whose ``make_env`` hands this player its observations; each is re-laid as the
+    checkpoint's run read it (``obs_layout``). None: they come as the run read them.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        name: str,
+        epsilon: float = 0.0,
+        seed: int | None = None,
+        played: GameSpec | None = None,
+    ):
         import torch
 
         torch.set_num_threads(1)  # beside the UI: one thread (two make both collapse)
         self.agent, self.metadata = load_shipped_agent(path)
+        self.read = (
+            None if played is None else observation_reader(played, as_trained(played, self.metadata, path))
+        )
         self.name = name
         self.epsilon = epsilon
         self.rng = np.random.default_rng(seed)
@@ -75,7 +90,7 @@ class NetworkPlayer:
         return str(self.metadata["game_id"])
 
     def act(self, obs: np.ndarray, mask: np.ndarray | None = None) -> Act:
-        decision = self.agent.act(np.asarray(obs), 0.0)
+        decision = self.agent.act(np.asarray(obs) if self.read is None else self.read(obs), 0.0)
         q = np.asarray(decision.q_values, dtype=np.float32)
         greedy = _masked_choice(q, mask)
         explored = bool(self.rng.random() < self.epsilon)
@@ -133,7 +148,7 @@ def load_player(
     """
     if checkpoint is not None:
         check_checkpoint(spec, checkpoint)
-        return NetworkPlayer(checkpoint, Path(checkpoint).name, epsilon, seed)
+        return NetworkPlayer(checkpoint, Path(checkpoint).name, epsilon, seed, played=spec)
     available = stages(spec)
     if stage is not None:
         chosen = next((s for s in available if s.name == stage.lower()), None)
@@ -146,7 +161,7 @@ def load_player(
         return RandomPlayer(_n_actions(spec), seed)
     if chosen.kind == "qtable":
         return TablePlayer(chosen.path, chosen.name)
-    return NetworkPlayer(chosen.path, chosen.name, epsilon, seed)
+    return NetworkPlayer(chosen.path, chosen.name, epsilon, seed, played=spec)
 
 
 def _n_actions(spec: GameSpec) -> int:

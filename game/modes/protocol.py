@@ -124,8 +124,9 @@ class Snapshot:
     value: float | None = None
     """V(s) of a dueling network"""
     epsilon: float = 0.0
-    epsilon_schedule: tuple[float, float, int] = (1.0, 0.05, 1)
-    """(start, end, decay steps) of the linear schedule"""
+    epsilon_schedule: tuple[float, float, int] | None = (1.0, 0.05, 1)
+    """(start, end, decay steps) of the linear schedule; None: epsilon has none (a watched job's
+    evaluation epsilon)"""
     epsilon_override: bool = False
     controller: str = "agent"
     """who plays the showcase: "agent" or "human\""""
@@ -170,6 +171,8 @@ class Snapshot:
     """episodes recorded since recording began"""
     recorded_steps: int = 0
     """steps recorded since recording began"""
+    weights_saved_at: float | None = None
+    """unix time the weights played were written, when they are a watched job's (``SessionConfig.watch``)"""
     error: str | None = None
     traceback: str | None = None
     retry: bool = True
@@ -192,11 +195,15 @@ class SessionConfig:
     """start from these weights (and their step count) instead of a new network"""
     metrics_max_bytes: int | None = None
     """the most bytes each metrics CSV of the run may hold, its newest rows kept (None: no cap)"""
-    data_dir: str = "datasets"
-    """where recorded play goes: the Minari dataset root (``game.modes.datasets``)"""
+    data_dir: str | None = None
+    """where recorded play goes: a Minari dataset root (``game.modes.datasets``); None: the data
+    folder's datasets/ (``game.places``)"""
     imports: tuple[str, ...] = ()
     """``main.py --import`` entries (MODULE[:FUNCTION]) the worker applies before it looks up the game;
     empty: the ones the starting process applied (``game.gym_games.applied_imports``)"""
+    watch: bool = False
+    """only play run_dir's newest weights, reloaded as the job writes them, never learning
+    (``main.py arena --attach``; ``game.modes.attach_worker``)"""
 
 
 @dataclass(frozen=True)

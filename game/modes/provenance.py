@@ -1,10 +1,14 @@
 """Where a run came from: ``RUN/provenance.json``, so that a curve or a score can be reproduced.
 
 Each training session (the first ``train``, then every ``train --resume``) appends one record: when
-it started, at which agent step, the command line and folder it ran from, the versions of Python and
-of the packages that decide what is learned (torch, gymnasium, ale-py, numpy, pygame-ce, Q-Arcade),
-and the git commit of the checkout (null when not run from one; ``dirty`` says whether tracked files
-differed from it). The file is rewritten atomically.
+it started, at which agent step, the command line and folder it ran from, the ``--import`` entries
+that registered its game, the versions of Python and of the packages that decide what is learned
+(torch, gymnasium, ale-py, numpy, pygame-ce, Q-Arcade), and the git commit of the checkout (null when
+not run from one; ``dirty`` says whether tracked files differed from it). The file is rewritten
+atomically.
+
+:func:`import_run_games` applies a run's recorded imports again, so that ``train --resume``,
+``evaluate`` and ``arena --checkpoint`` of the run find its game without ``--import`` repeated.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from game.gym_games import applied_imports, import_games
 
 PROVENANCE = "provenance.json"  # in the run directory
 FORMAT_VERSION = 1  # of provenance.json
@@ -63,7 +69,7 @@ def git_state() -> dict[str, Any]:
 
 
 def session(step: int, argv: list[str] | None = None) -> dict[str, Any]:
-    """One training session's record, started at agent step ``step``."""
+    """One training session's record, started at agent step ``step``, with this process's imports."""
     argv = list(sys.argv if argv is None else argv)
     return {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -71,6 +77,7 @@ def session(step: int, argv: list[str] | None = None) -> dict[str, Any]:
         "command": shlex.join(["python", *argv]),
         "argv": argv,
         "cwd": os.getcwd(),
+        "imports": list(applied_imports()),
         "executable": sys.executable,
         "platform": platform.platform(),
         "versions": versions(),
@@ -100,3 +107,38 @@ def record_session(run_dir: Path, step: int, argv: list[str] | None = None) -> P
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+def run_of(target: str | os.PathLike) -> Path | None:
+    """The run directory of ``target`` (the run directory itself, or a checkpoint in its
+    ``checkpoints/``) where it has a provenance.json; None elsewhere (a shipped agent, a copied file)."""
+    path = Path(target)
+    run_dir = path if path.is_dir() else path.parent.parent if path.parent.name == "checkpoints" else None
+    return run_dir if run_dir is not None and (run_dir / PROVENANCE).is_file() else None
+
+
+def run_imports(run_dir: Path) -> tuple[str, ...]:
+    """The ``--import`` entries of every session of the run, in the order first applied; none where
+    provenance.json cannot be read."""
+    try:
+        sessions = json.loads((run_dir / PROVENANCE).read_text())["sessions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    lists = [record.get("imports") for record in sessions if isinstance(record, dict)]
+    found = [entry for entries in lists if isinstance(entries, list) for entry in entries]
+    return tuple(dict.fromkeys(entry for entry in found if isinstance(entry, str)))
+
+
+def import_run_games(target: str | os.PathLike) -> tuple[str, ...]:
+    """Apply the ``--import`` entries recorded for ``target``'s run (see :func:`run_of`); returns them.
+
+    Raises:
+        UserError: a recorded module that is no longer installed, or fails to import (one sentence
+            naming the provenance.json it came from).
+    """
+    run_dir = run_of(target)
+    if run_dir is None:
+        return ()
+    entries = run_imports(run_dir)
+    import_games(entries, recorded_in=run_dir / PROVENANCE)
+    return entries

@@ -17,14 +17,13 @@ import math
 import os
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from game.modes.dataset_writes import Episode, SaveResult, append_episodes
-from game.modes.datasets import DATASETS_DIR, require_minari
+from game.modes.datasets import data_root, require_minari
 
 REACTION_S = 0.25  # seconds between a picture and the key it prompts (Atari-HEAD: 200-300 ms)
 DEFAULT_STEPS_PER_S = 30.0  # agent steps a second when the env's metadata gives no render_fps
@@ -48,7 +47,7 @@ class Recorder:
         game_id: the catalog id of the game played.
         observation_space: the env's observation space (the dataset's).
         action_space: the env's action space.
-        data_dir: the Minari dataset root.
+        data_dir: the Minari dataset root (None: the data folder's datasets/, ``game.places``).
         steps_per_second: the rate at which the game is stepped while recorded.
         reaction_s: a person's reaction time, for ``infos["seen_index"]``.
         algorithm: who played, as Minari's ``algorithm_name`` ("human play", "scripted catch expert").
@@ -59,7 +58,7 @@ class Recorder:
         game_id: str,
         observation_space: gym.Space,
         action_space: gym.Space,
-        data_dir: str | os.PathLike = DATASETS_DIR,
+        data_dir: str | os.PathLike | None = None,
         *,
         steps_per_second: float = DEFAULT_STEPS_PER_S,
         reaction_s: float = REACTION_S,
@@ -70,7 +69,7 @@ class Recorder:
         self.game_id = game_id
         self.observation_space = observation_space
         self.action_space = action_space
-        self.data_dir = Path(data_dir)
+        self.data_dir = data_root(data_dir)
         self.algorithm = algorithm
         self.lag_steps = math.floor(reaction_s * steps_per_second + 0.5)
         """observations between the one on screen and the one a key answers"""
@@ -93,7 +92,7 @@ class Recorder:
         cls,
         game_id: str,
         env: gym.Env,
-        data_dir: str | os.PathLike = DATASETS_DIR,
+        data_dir: str | os.PathLike | None = None,
         *,
         steps_per_second: float | None = None,
         **kwargs: Any,

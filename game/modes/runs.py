@@ -1,8 +1,9 @@
 """Run directories and the agents in them: where a game's agents are kept, found, checked and read.
 
-- A run directory (``runs/NAME``) holds a run's ``config.json``, metrics (``episodes.csv``,
-  ``train.csv``, ``eval.csv``) and ``checkpoints/``. Each game's arena agent has its own
-  (``runs/arena-GAME``), so coming back to a game continues its agent, across restarts.
+- A run directory (``runs/NAME`` in the data folder of ``game.places``, or where ``--out`` says)
+  holds a run's ``config.json``, metrics (``episodes.csv``, ``train.csv``, ``eval.csv``) and
+  ``checkpoints/``. Each game's arena agent has its own (``runs/arena-GAME``), so coming back to a
+  game continues its agent, across restarts.
 - Shipped agents (``assets/agents/``) are weights-only checkpoints listed in
   ``assets/agents/agents.json`` with the command that trained them, the agent steps they had,
   their evaluation and the score they must keep reaching (a test plays every one).
@@ -23,13 +24,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from game.errors import UserError
+from game.places import runs_dir
 
 if TYPE_CHECKING:  # the helpers that read checkpoints import torch when called, not on import
     from agents.dqn import DQNAgent
     from game.catalog import GameSpec
 
-RUNS_DIR = Path("runs")  # parent of run directories, relative to where the program runs (ignored by git)
-AGENTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "agents"
+CHECKOUT_AGENTS = Path(__file__).resolve().parents[2] / "assets" / "agents"  # beside game/ in the checkout
+INSTALLED_AGENTS = Path(__file__).resolve().parents[1] / "assets" / "agents"  # inside game/ (pyproject.toml)
+AGENTS_DIR = INSTALLED_AGENTS if INSTALLED_AGENTS.is_dir() else CHECKOUT_AGENTS  # the shipped agents
 MANIFEST = AGENTS_DIR / "agents.json"  # game id -> stage -> {file, steps, eval, min_return, command}
 HALF_PRECISION_ABOVE = 1_000_000  # networks with more weights than this ship in float16 (Nature CNN: 1.7M)
 RUNNING_MEAN = 20  # training episodes averaged for a run's training curve
@@ -104,10 +107,11 @@ def load_shipped_agent(path: str | os.PathLike) -> tuple[DQNAgent, dict[str, Any
     from agents.dqn import make_agent
     from agents.train_config import TrainConfig
     from game.catalog import find_game
+    from game.gym_games import as_trained
 
     state, metadata = load_checkpoint(path)
     config = TrainConfig.from_dict(metadata["config"])
-    env = find_game(metadata["game_id"]).make_env("train")
+    env = as_trained(find_game(metadata["game_id"]), metadata, path).make_env("train")  # as its run read it
     try:
         agent = make_agent(env.observation_space, env.action_space, config.dqn, device="cpu")
     finally:
@@ -116,14 +120,15 @@ def load_shipped_agent(path: str | os.PathLike) -> tuple[DQNAgent, dict[str, Any
     return agent, metadata
 
 
-def arena_run_dir(spec: GameSpec, runs: Path = RUNS_DIR) -> Path:
-    """Where ``spec``'s own arena agent lives."""
-    return runs / f"arena-{game_slug(spec.id)}"
+def arena_run_dir(spec: GameSpec, runs: Path | None = None) -> Path:
+    """Where ``spec``'s own arena agent lives (under ``runs``, by default the data folder's runs/)."""
+    return (runs if runs is not None else runs_dir()) / f"arena-{game_slug(spec.id)}"
 
 
-def saved_agents(spec: GameSpec, runs: Path = RUNS_DIR) -> list[Path]:
-    """The agents shipped for ``spec``'s game, then checkpoints of it found in run directories
-    (best.pt where there is one), newest first."""
+def saved_agents(spec: GameSpec, runs: Path | None = None) -> list[Path]:
+    """The agents shipped for ``spec``'s game, then checkpoints of it found in run directories under
+    ``runs`` (by default the data folder's runs/; best.pt where there is one), newest first."""
+    runs = runs if runs is not None else runs_dir()
     shipped = [path for _, path in shipped_agents(spec.id)]
     found = []
     for config in runs.glob("*/config.json"):
@@ -141,10 +146,15 @@ def saved_agents(spec: GameSpec, runs: Path = RUNS_DIR) -> list[Path]:
 
 
 def check_checkpoint(spec: GameSpec, path: str) -> None:
-    """Raise UserError (one sentence) unless ``path`` is a checkpoint this game can load."""
+    """Raise UserError (one sentence) unless ``path`` is a checkpoint this game can load, its
+    observations read as the checkpoint's run read them (``obs_layout``)."""
     from agents.checkpoint import CheckpointError, load_checkpoint
+    from game.gym_games import as_trained
 
-    env = spec.make_env("train")
+    try:
+        env = as_trained(spec, load_checkpoint(path)[1], path).make_env("train")
+    except CheckpointError as error:
+        raise UserError(str(error)) from error
     try:
         expected = {
             "game_id": spec.id,

@@ -57,6 +57,7 @@ from game.modes.protocol import (
 )
 
 if TYPE_CHECKING:  # minari stays unimported until a recording starts
+    from game.modes.attach_worker import Watcher
     from game.modes.recording import Recorder
 
 SNAPSHOT_QUEUE = 4  # snapshots in flight before the worker starts dropping them
@@ -77,9 +78,10 @@ class Session:
     def __init__(self, config: SessionConfig):
         import torch
 
+        from agents.checkpoint import load_checkpoint
         from agents.trainer import Trainer
         from game.catalog import action_labels, find_game
-        from game.gym_games import import_games
+        from game.gym_games import import_games, trained_layout, with_obs_layout
         from game.presets import preset, with_overrides
 
         torch.set_num_threads(config.threads)
@@ -95,6 +97,10 @@ class Session:
                     dqn, demo_capacity=DEMO_CAPACITY, demo_fraction=dqn.demo_fraction or DEMO_FRACTION
                 )
                 train_config = dataclasses.replace(train_config, dqn=dqn)
+            if config.checkpoint:  # its network reads observations as the checkpoint's own run did
+                layout = trained_layout(load_checkpoint(config.checkpoint)[1])
+                train_config = dataclasses.replace(train_config, obs_layout=layout)
+        spec = with_obs_layout(spec, train_config.obs_layout)  # as the run reads them, not as detected now
         self.trainer = Trainer(
             spec.id,
             lambda: spec.make_env("train"),
@@ -340,9 +346,14 @@ def run_session(
     from agents.checkpoint import CheckpointError  # torch: after the lifeline is held
     from agents.resources import NotEnoughMemoryError
 
-    session: Session | None = None
+    session: Session | Watcher | None = None
     try:
-        session = Session(config)
+        if config.watch:  # a job's weights played, nothing learnt (main.py arena --attach)
+            from game.modes.attach_worker import Watcher
+
+            session = Watcher(config)
+        else:
+            session = Session(config)
         while session.running:
             _drain(commands, session)
             if not session.running:

@@ -27,8 +27,9 @@ from agents.trainer import Trainer
 from game.catalog import GameSpec, find_game
 from game.errors import UserError
 from game.gym_games import with_obs_layout
-from game.modes.provenance import PROVENANCE, record_session
-from game.modes.runs import RUNS_DIR, game_slug
+from game.modes.provenance import PROVENANCE, import_run_games, record_session
+from game.modes.runs import game_slug
+from game.places import made, runs_dir
 from game.presets import preset, with_overrides
 
 EXIT_LEARNING_STOPPED = 1  # updates kept going non-finite: the run ended early with its last good weights
@@ -45,6 +46,7 @@ FIXED_ON_RESUME = (
     "dqn.prioritized",
     "dqn.priority_alpha",
     "obs_layout",
+    "actors",
 )
 """settings the saved network and replay memory are built for: a resumed run keeps them"""
 
@@ -66,6 +68,10 @@ class TrainRequest:
     self_play: bool = False
     games: int | None = None
     """self-play games (``--games``); older command lines gave them as ``--steps``"""
+    actors: int | None = None
+    """Ape-X actors on Ray (``--actors``; None: as the preset or the resumed run says)"""
+    ray_address: str | None = None
+    """an existing Ray cluster (HOST:PORT); None starts a local Ray"""
 
 
 def build_config(base: TrainConfig, request: TrainRequest) -> TrainConfig:
@@ -95,6 +101,10 @@ def build_config(base: TrainConfig, request: TrainRequest) -> TrainConfig:
         config = dataclasses.replace(
             config, seed=request.seed, dqn=dataclasses.replace(config.dqn, seed=request.seed)
         )
+    if request.actors is not None:
+        if request.actors < 1:
+            raise UserError(f"--actors must be at least 1, not {request.actors}.")
+        config = dataclasses.replace(config, actors=request.actors)
     if request.device is not None:
         if request.device == "cuda" and not torch.cuda.is_available():
             raise UserError(
@@ -110,6 +120,7 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
         run_dir = Path(request.resume)
         game_id, saved = Trainer.read_run(run_dir)
         saved_config = (run_dir / "config.json").read_text()  # the Trainer rewrites it
+        import_run_games(run_dir)  # the --import entries the run was started with, again
         spec = find_game(game_id)
         if request.game and find_game(request.game).id != spec.id:
             raise UserError(
@@ -130,22 +141,27 @@ def make_trainer(request: TrainRequest) -> tuple[Trainer, GameSpec, bool]:
         spec = find_game(request.game)
         config = build_config(preset(spec.preset), request)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = Path(request.out) if request.out else RUNS_DIR / f"{game_slug(spec.id)}-{stamp}"
+        run_dir = Path(request.out) if request.out else made(runs_dir()) / f"{game_slug(spec.id)}-{stamp}"
         if (run_dir / "checkpoints" / "latest.pt").exists():  # a run stopped before saving may start over
             raise UserError(
                 f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
                 "or choose another --out."
             )
     spec = with_obs_layout(spec, config.obs_layout)
-    trainer = Trainer(
-        spec.id,
-        lambda: spec.make_env("train"),
-        config,
-        run_dir,
-        make_eval_env=lambda: spec.make_env("show"),
-        make_pool=spec.pool_factory,
-        make_eval_pool=spec.eval_pool_factory,
-    )
+    if config.actors:
+        from game.modes.apex import make_ray_learner
+
+        trainer: Trainer = make_ray_learner(spec, config, run_dir, request.ray_address)
+    else:
+        trainer = Trainer(
+            spec.id,
+            lambda: spec.make_env("train"),
+            config,
+            run_dir,
+            make_eval_env=lambda: spec.make_env("show"),
+            make_pool=spec.pool_factory,
+            make_eval_pool=spec.eval_pool_factory,
+        )
     if request.resume:
         try:
             trainer.restore()
@@ -185,6 +201,15 @@ def default_threads() -> int:
     )
 
 
+def local_learner_threads(actors: int) -> int:
+    """Torch threads for a learner whose ``actors`` play on the same machine: the cores they leave.
+
+    A second thread that has no core of its own spins in its wait and starves the actors (and a
+    restarted actor's start-up): on two cores with two actors the learner takes one.
+    """
+    return max(1, min(default_threads(), (os.cpu_count() or 1) - actors))
+
+
 def run_training(request: TrainRequest) -> int:
     """Train as the request says; returns the exit status: 0, 130 after Ctrl-C (with a checkpoint saved),
     1 when learning stopped on non-finite updates or the final checkpoint could not be written."""
@@ -201,7 +226,8 @@ def run_training(request: TrainRequest) -> int:
             raise UserError("--self-play trains a new table for a named game; it does not resume.")
         spec = find_game(request.game)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        run_dir = Path(request.out) if request.out else RUNS_DIR / f"{game_slug(spec.id)}-selfplay-{stamp}"
+        name = f"{game_slug(spec.id)}-selfplay-{stamp}"
+        run_dir = Path(request.out) if request.out else made(runs_dir()) / name
         games = request.games if request.games is not None else request.steps
         train_by_self_play(spec, games, run_dir, request.seed or 0)
         return 0
@@ -221,9 +247,16 @@ def run_training(request: TrainRequest) -> int:
             flush=True,
         )
     config = trainer.config
+    if config.actors and request.threads is None and request.ray_address is None:
+        threads = local_learner_threads(config.actors)  # the actors play on this machine's cores too
+        torch.set_num_threads(threads)
     verb = f"Resuming at step {trainer.steps:,}" if resumed else "Training"
+    players = f"{config.num_envs} env(s)"
+    if config.actors:
+        where = request.ray_address or "a local Ray"
+        players = f"{config.actors} actors x {config.num_envs} env(s) on {where}, the learner here with"
     print(
-        f"{verb}: {spec.title} ({spec.id}) to {config.total_steps:,} steps, {config.num_envs} env(s), "
+        f"{verb}: {spec.title} ({spec.id}) to {config.total_steps:,} steps, {players} "
         f"{type(trainer.agent.network).__name__} on {trainer.agent.device} -> {trainer.run_dir}",
         flush=True,
     )

@@ -21,14 +21,13 @@ from typing import Protocol
 
 import pygame
 
-from game.errors import NoDisplayError
+from game.errors import NoDisplayError, UserError
+from game.places import made, recordings_dir, screenshots_dir
 from game.ui import theme
 from game.ui.gamepads import Gamepads
 from game.ui.recorder import Recorder, RecordingRefusedError
 from game.ui.widgets.text import draw_text
 
-SCREENSHOT_DIR = Path("screenshots")  # relative to where the arcade was started
-RECORDING_DIR = Path("recordings")  # likewise
 TOAST_SECONDS = 3.0  # how long a notice stays on screen
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C and `kill`: both end run() as closing the window does
 
@@ -130,23 +129,29 @@ class App:
         """Show a short notice at the bottom of the window."""
         self._toast = (message, time.monotonic() + TOAST_SECONDS)
 
-    def screenshot(self, path: Path | None = None) -> Path:
-        """Save the window as a PNG (in screenshots/ unless told where) and say so on screen."""
+    def screenshot(self, path: Path | None = None) -> Path | None:
+        """Save the window as a PNG (in the data folder's screenshots/ unless told where) and say so on
+        screen; None when that folder cannot be made (the notice says why)."""
         assert self.surface is not None
         if path is None:
-            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-            path = SCREENSHOT_DIR / time.strftime("q-arcade-%Y%m%d-%H%M%S.png")
+            try:
+                folder = made(screenshots_dir())
+            except UserError as refusal:
+                self.notify(str(refusal))
+                return None
+            path = folder / time.strftime("q-arcade-%Y%m%d-%H%M%S.png")
         pygame.image.save(self.surface, str(path))
         self.notify(f"Screenshot saved to {path}")
         return path
 
     def save_recording(self) -> Path | None:
-        """Start saving the last seconds of the window in recordings/ and say so; None if refused."""
+        """Start saving the last seconds of the window in the data folder's recordings/ and say so; None if
+        refused."""
         if self.recorder is None:
             self.notify("Recording is off")
             return None
         try:
-            path = self.recorder.save(RECORDING_DIR)
+            path = self.recorder.save(recordings_dir())
         except RecordingRefusedError as refusal:
             self.notify(str(refusal))
             return None

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,7 +192,7 @@ class Recorder:
         Any failure (a full disk, a folder made read-only, an encoder error) is handed to poll() as a
         result, never raised: the app keeps running, and files already saved are never touched.
         """
-        partial = path.with_name(f".{path.stem}.part{path.suffix}")  # same folder, so os.replace is atomic
+        partial = partial_path(path)
         try:
             images = timeline(frames, self.fps, self.seconds)
             if path.suffix == ".mp4":
@@ -267,7 +267,11 @@ def _decode(frame: Frame) -> np.ndarray:
     return pixels.reshape(height, width, 3)
 
 
-def _write_mp4(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
+def write_mp4(path: Path, images: Iterable[np.ndarray], fps: int) -> None:
+    """Encode ``images`` ((height, width, 3) uint8, both sides even) as an H.264 MP4 at ``fps``.
+
+    Raises what imageio or ffmpeg raise (OSError, RuntimeError); a partial file may be left at ``path``.
+    """
     import imageio.v2 as iio  # here, not at the top: imports stay cheap (docs/ARCHITECTURE.md)
 
     writer = iio.get_writer(
@@ -289,6 +293,9 @@ def _write_mp4(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
         writer.close()
 
 
+_write_mp4 = write_mp4  # the save thread's encoder, looked up as it runs, so that it can be replaced
+
+
 def _write_gif(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
     import imageio.v3 as iio
 
@@ -296,6 +303,12 @@ def _write_gif(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
         for image in images:
             # bits=8 makes each frame a 1-byte-per-pixel palette image while Pillow holds them all
             file.write(image[::GIF_SCALE, ::GIF_SCALE], is_batch=False, duration=1000 / fps, loop=0, bits=8)
+
+
+def partial_path(path: Path) -> Path:
+    """The hidden file a video is written to before it is renamed to ``path``: in the same folder, so
+    that os.replace is atomic, and with the same suffix, which ffmpeg reads as the container."""
+    return path.with_name(f".{path.stem}.part{path.suffix}")
 
 
 def _free_name(folder: Path, stem: str, suffix: str) -> Path:

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from game import places
 from game.errors import UserError
-from game.modes.runs import RUNS_DIR, game_slug
+from game.modes.runs import game_slug
 
 Phase = Literal["attract", "visit", "name", "board"]
 ATTRACT, VISIT, NAME, BOARD = "attract", "visit", "name", "board"
@@ -58,14 +59,15 @@ class KioskConfig:
     """play time per visitor"""
     idle_seconds: float = 30.0
     """without any input this long, a visitor is let go (and an unconfirmed name dropped)"""
-    leaderboard: str = "kiosk.sqlite3"
-    """SQLite file of the leaderboard"""
+    leaderboard: str | None = None
+    """SQLite file of the leaderboard (None: kiosk.sqlite3 in the data folder, ``game.places``)"""
     rotate_seconds: float = ROTATE_SECONDS
     """attract: seconds per game"""
     board_seconds: float = BOARD_SECONDS
     """seconds the top ten stay on screen after a name"""
-    runs_dir: str = str(RUNS_DIR)
-    """parent of the attract learners' run directories (``kiosk-GAME-STAGE``)"""
+    runs_dir: str | None = None
+    """parent of the attract learners' run directories (``kiosk-GAME-STAGE``; None: the data folder's
+    runs/)"""
 
     def __post_init__(self) -> None:
         if not self.games:
@@ -85,7 +87,7 @@ class KioskConfig:
         join: str,
         session_seconds: float,
         idle_seconds: float,
-        leaderboard: str,
+        leaderboard: str | None,
         **extra: Any,
     ) -> KioskConfig:
         """The config from ``main.py kiosk``'s flags, checked: every game exists and has the join mode,
@@ -108,8 +110,13 @@ class KioskConfig:
         config = cls(tuple(dict.fromkeys(ids)), join, session_seconds, idle_seconds, leaderboard, **extra)
         for game_id in config.games:
             config.mode_for(game_id)
-        check_leaderboard(Path(leaderboard))
+        check_leaderboard(config.leaderboard_file)
         return config
+
+    @property
+    def leaderboard_file(self) -> Path:
+        """The leaderboard's SQLite file: as given, or kiosk.sqlite3 in the data folder."""
+        return Path(self.leaderboard) if self.leaderboard is not None else places.leaderboard_path()
 
     def mode_for(self, game_id: str) -> str:
         """How a visitor plays ``game_id``: "versus", "race" or "takeover".
@@ -135,7 +142,8 @@ class KioskConfig:
 
     def run_dir(self, game_id: str, stage: str | None) -> Path:
         """Where the attract learner of ``game_id`` starting from ``stage`` keeps its checkpoints."""
-        return Path(self.runs_dir) / f"kiosk-{game_slug(game_id)}-{stage or 'new'}"
+        runs = Path(self.runs_dir) if self.runs_dir is not None else places.runs_dir()
+        return runs / f"kiosk-{game_slug(game_id)}-{stage or 'new'}"
 
     @staticmethod
     def train_overrides() -> dict[str, Any]:

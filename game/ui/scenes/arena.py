@@ -47,7 +47,7 @@ from game.ui.widgets.learning.panel import PANEL_COLORS, sizes_for
 from game.ui.widgets.qbars import QBars
 from game.ui.widgets.rec_dot import draw_rec
 from game.ui.widgets.slider import EpsilonSlider
-from game.ui.widgets.text import draw_banner, draw_chrome, draw_text
+from game.ui.widgets.text import Chrome, draw_banner, draw_chrome, draw_text
 
 MAX_FRAME_BACKLOG = 8  # display frames queued before the oldest are skipped (keeps latency low)
 EPSILON_STEP = 0.05  # PAGE UP / PAGE DOWN change of the epsilon override
@@ -80,6 +80,9 @@ class ArenaScene:
     restarted; the default (``RestartPolicy()``) gives up after a few failures in a row and lets the
     person decide.
     """
+
+    help_rows = HELP  # what F1 lists
+    worker_title = "THE LEARNER"  # what the banners call the worker process when it fails
 
     def __init__(
         self,
@@ -346,11 +349,7 @@ class ArenaScene:
         else:
             for name in PANEL_COLORS:  # where the layer's panels were: gone with it
                 self.panels.pop(name, None)
-            side_w = max(260, int(w * 0.36))
-            game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
-            side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
-            self._draw_picture(surface, game_area, size)
-            self._draw_side(surface, side, small)
+            self._draw_body(surface, chrome)
 
         if not self.kiosk:  # at a kiosk the booth's captions go there
             y = h - bar // 2
@@ -367,14 +366,24 @@ class ArenaScene:
         if self.error is not None:
             first = (self.error.error or "").splitlines()[0][:120]
             if not self._gives_up():
-                lines = ["THE LEARNER STOPPED", first, "restarting from the last checkpoint…"]
+                lines = [f"{self.worker_title} STOPPED", first, "restarting from the last checkpoint…"]
             elif not self.error.retry:  # the settings or the run: restarting would fail the same way
-                lines = ["THE LEARNER CANNOT START", first, "ENTER to try again  ·  ESC to leave"]
+                lines = [f"{self.worker_title} CANNOT START", first, "ENTER to try again  ·  ESC to leave"]
             else:
-                lines = ["THE LEARNER KEEPS STOPPING", first, "ENTER to try again  ·  ESC to leave"]
+                lines = [f"{self.worker_title} KEEPS STOPPING", first, "ENTER to try again  ·  ESC to leave"]
             draw_banner(surface, lines, size * 2, theme.BAD)
         if self.help:
-            draw_help(surface, HELP, size)
+            draw_help(surface, self.help_rows, size)
+
+    def _draw_body(self, surface: pygame.Surface, chrome: Chrome) -> None:
+        """Between the bars: the picture on the left, the Q-bars, epsilon and curves on the right."""
+        w, h = surface.get_size()
+        bar = chrome.top.height
+        side_w = max(260, int(w * 0.36))
+        game_area = pygame.Rect(0, bar, w - side_w, h - 2 * bar).inflate(-bar // 2, -bar // 2)
+        side = pygame.Rect(w - side_w, bar, side_w, h - 2 * bar).inflate(-bar // 3, -bar // 3)
+        self._draw_picture(surface, game_area, chrome.size)
+        self._draw_side(surface, side, chrome.small)
 
     def _draw_picture(self, surface: pygame.Surface, area: pygame.Rect, size: int) -> pygame.Rect | None:
         """The game's newest frame fitted into ``area`` (with the board's values); where it went."""

@@ -16,7 +16,6 @@ import pygame
 
 from game.catalog import GameSpec, action_labels, frame_of, key_bindings
 from game.errors import UserError
-from game.modes.datasets import DATASETS_DIR
 from game.modes.recording import Recorder
 from game.ui import theme
 from game.ui.controls import HeldKeys, KeyMap, MatchKeys, move_on_board
@@ -51,7 +50,8 @@ def controls_help(keymap: KeyMap, labels: list[str]) -> str:
 
 
 class PlayScene:
-    """One person, one game; F10 records the games played into the game's dataset under ``data_dir``."""
+    """One person, one game; F10 records the games played into the game's dataset under ``data_dir``
+    (None: the data folder's datasets/, ``game.places``)."""
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class PlayScene:
         spec: GameSpec,
         on_exit: Callable[[], None] | None = None,
         seed: int | None = None,
-        data_dir: str = DATASETS_DIR,
+        data_dir: str | None = None,
     ):
         self.app = app
         self.spec = spec

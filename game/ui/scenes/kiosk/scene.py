@@ -68,7 +68,7 @@ class KioskScene:
         self.config = config
         self.kiosk = Kiosk(config)
         self.phase = self.kiosk.phase
-        self.leaderboard = Leaderboard(config.leaderboard)
+        self.leaderboard = Leaderboard(config.leaderboard_file)
         if self.leaderboard.recovered:  # a damaged file was moved aside at start: tell the operator
             app.notify(self.leaderboard.recovered)
         self.games = games or KioskGames(app, config)
