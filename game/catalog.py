@@ -286,3 +286,11 @@ def frame_of(env: gym.Env) -> np.ndarray:
     frame = env.render()
     assert isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.dtype == np.uint8, type(frame)
     return frame
+
+
+def display_frames(env: gym.Env) -> list[np.ndarray]:
+    """The pictures a person sees of the env's last reset or step: every raw frame of an Atari game
+    (shown at its 60 Hz while the agent decides every 4th), else the one picture."""
+    last_frames = getattr(env.unwrapped, "last_frames", None)
+    frames = list(last_frames()) if last_frames is not None else []
+    return frames or [frame_of(env)]

@@ -20,7 +20,7 @@ import torch
 
 from game.modes.apex import game_for, make_learner
 from game.modes.apex_ray import RayFleet, start_ray
-from game.modes.reaper import Reaper
+from game.modes.reaper import Reaper, descendants
 from game.presets import preset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,22 +98,64 @@ def test_actors_stay_within_their_in_flight_calls(local_ray):
         learner.close()
 
 
-def test_train_with_two_actors_learns_catch_and_leaves_no_process_behind(tmp_path):
-    run = tmp_path / "run"
+def train(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``main.py train ARGS`` as a user runs it, headless."""
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "train", "catch", "--actors", "2", "--out", str(run)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        cwd=tmp_path,
-    )
+    command = [sys.executable, str(ROOT / "main.py"), "train", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
+
+
+def test_train_with_two_actors_learns_catch_and_resumes(tmp_path):
+    run = tmp_path / "run"
+    done = train("catch", "--actors", "2", "--out", str(run), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 actors" in done.stdout
     with open(run / "eval.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert max(float(row["mean_return"]) for row in rows) >= 0.8
     assert (run / "checkpoints" / "latest.pt").exists()
-    config = (run / "config.json").read_text()
-    assert '"actors": 2' in config
+    assert '"actors": 2' in (run / "config.json").read_text()
+    again = train("--resume", str(run), "--steps", "6600", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Resuming at step 6,016" in again.stdout and "Done: 6,6" in again.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_run_killed_with_sigkill_leaves_none_of_its_ray_processes(tmp_path):
+    run = tmp_path / "run"
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    command = [sys.executable, str(ROOT / "main.py"), "train", "catch", "--actors", "2", "--steps", "1000000"]
+    process = subprocess.Popen(
+        [*command, "--out", str(run)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "fleet.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert (run / "fleet.json").exists(), "the run never got going"
+        started = descendants(process.pid)
+        assert len(started) >= 4  # Ray's store, scheduler and agents, the actors, the reaper
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while alive(started) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not alive(started), f"still running: {alive(started)}"
+
+
+def alive(noted: dict[int, int]) -> list[str]:
+    """The command lines of the noted processes still running (same pid and start time)."""
+    left = []
+    for pid, start in noted.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[19]) == start and fields[0] != "Z":
+                left.append(Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:80])
+        except (OSError, IndexError):
+            continue
+    return left

@@ -18,6 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from game.catalog import display_frames
 from game.modes.attach import WeightsFile, newest_weights
 from game.modes.protocol import (
     Command,
@@ -29,7 +30,7 @@ from game.modes.protocol import (
     Snapshot,
     TakeOver,
 )
-from game.modes.session import _frames, _showcase_step_seconds  # as the arena's worker shows a game
+from game.modes.session import _showcase_step_seconds  # as the arena's worker shows a game
 
 WEIGHTS_CHECK_S = 1.0  # how often the run's weights files are looked at (live.pt is written every ~10 s)
 WAIT_SNAPSHOT_S = 0.5  # before any weights: how often an empty snapshot says the worker is alive
@@ -84,7 +85,7 @@ class Watcher:
         self.lens = None
         self.next_showcase = time.monotonic()
         self.last_fast_snapshot = 0.0
-        self.pending_frames: list[np.ndarray] = _frames(self.showcase)
+        self.pending_frames: list[np.ndarray] = display_frames(self.showcase)
         self.refresh(force=True)
 
     # ------------------------------------------------------------------ commands
@@ -174,14 +175,14 @@ class Watcher:
             action, explored = self.human_action, False
         next_obs, reward, terminated, truncated, info = self.showcase.step(action)
         self.score += float(reward)
-        snapshot = self._snapshot(self.pending_frames + _frames(self.showcase))
+        snapshot = self._snapshot(self.pending_frames + display_frames(self.showcase))
         snapshot.q_values, snapshot.action, snapshot.greedy_action = q_values, action, greedy
         snapshot.explored, snapshot.value = explored, value
         self.pending_frames = []
         if terminated or truncated:
             self.obs, info = self.showcase.reset()
             self.score = 0.0
-            self.pending_frames = _frames(self.showcase)
+            self.pending_frames = display_frames(self.showcase)
         else:
             self.obs = next_obs
         self._board_values(snapshot, info)

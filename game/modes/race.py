@@ -45,7 +45,7 @@ import gymnasium as gym
 import numpy as np
 
 from game.atari.env import AtariEnv
-from game.catalog import GameSpec, frame_of, key_bindings
+from game.catalog import GameSpec, display_frames, frame_of, key_bindings
 from game.errors import UserError
 from game.modes.lens import PlayerGaze
 
@@ -272,7 +272,7 @@ class Race:
             side.steps += 1
             self.last_act = act
             self.decisions += 1
-            frames = _display_frames(side.env)
+            frames = display_frames(side.env)
             self._pending.extend(frames)
             self._pending_reward = float(reward)
             self._pending_end = bool(terminated or truncated)
@@ -330,13 +330,6 @@ def _person_env(spec: GameSpec, agent_env: gym.Env) -> gym.Env:
         settings = dataclasses.replace(game.settings, frame_skip=1)
         return AtariEnv(game.game_id, settings, render_mode="rgb_array")
     return spec.make_env("show")
-
-
-def _display_frames(env: gym.Env) -> list[np.ndarray]:
-    """The pictures of the env's last step: every raw frame on Atari, else the one frame."""
-    last_frames = getattr(env.unwrapped, "last_frames", None)
-    frames = list(last_frames()) if last_frames is not None else []
-    return frames or [frame_of(env)]
 
 
 def _same(a: Any, b: Any) -> bool:

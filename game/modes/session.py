@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import gymnasium as gym
 import numpy as np
 
+from game.catalog import display_frames
 from game.gym_games import applied_imports
 from game.modes.lens import Lens
 from game.modes.lifeline import Parent, hold
@@ -135,7 +136,7 @@ class Session:
         self.running = True
         self.next_showcase = time.monotonic()
         self.last_fast_snapshot = 0.0
-        self.pending_frames: list[np.ndarray] = _frames(self.showcase)
+        self.pending_frames: list[np.ndarray] = display_frames(self.showcase)
         self.lens: Lens | None = None
         """the "how it learns" views, while the UI shows them (``ShowLearning``)"""
         self.game_id, self.data_dir = spec.id, config.data_dir
@@ -242,7 +243,7 @@ class Session:
             self.recorder.offer(human, self.obs, action, float(reward), next_obs, terminated, truncated)
             if terminated or truncated:
                 self.recorder.save_async()  # each finished episode reaches the disk at once
-        frames = _frames(self.showcase)
+        frames = display_frames(self.showcase)
         if lens is not None:
             q_taken = float(np.asarray(act.q_values).reshape(-1)[action])
             lens.after_step(
@@ -253,7 +254,7 @@ class Session:
         if terminated or truncated:
             self.obs, info = self.showcase.reset()
             self.score = 0.0
-            self.pending_frames = _frames(self.showcase)
+            self.pending_frames = display_frames(self.showcase)
         else:
             self.obs = next_obs
         self._board_values(snapshot, info)
@@ -400,12 +401,6 @@ def _drain(commands: mp.Queue, session: Session) -> None:
         except queue.Empty:
             return
         session.handle(command)
-
-
-def _frames(env) -> list[np.ndarray]:
-    """The display frames of the env's last step: every raw frame for Atari, else the one picture."""
-    last_frames = getattr(env.unwrapped, "last_frames", None)
-    return list(last_frames()) if last_frames is not None else [env.render()]
 
 
 def _showcase_step_seconds(env) -> float:

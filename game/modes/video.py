@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from game.catalog import display_frames
 from game.errors import UserError
 from game.modes.evaluation import check_play_options, load_agent, locate
 from game.modes.protocol import Snapshot
@@ -220,13 +221,6 @@ class AgentShow:
 
     def close(self) -> None:
         self.env.close()
-
-
-def display_frames(env: gym.Env) -> list[np.ndarray]:
-    """The frames a person sees of the env's last reset or step: every raw frame of an Atari game (the
-    arena's showcase shows them all), else the one picture."""
-    last_frames = getattr(env.unwrapped, "last_frames", None)
-    return list(last_frames()) if last_frames is not None else [env.render()]
 
 
 def open_show(request: VideoRequest) -> AgentShow:

@@ -28,7 +28,10 @@ from game.ui.widgets.text import Chrome, draw_text
 REFRESH_S = 2.0  # how often fleet.json and the metrics CSVs are read again
 PICTURE_SHARE = 0.36  # the window's width the game's column takes
 BARS_SHARE = 0.27  # ... the Q-bars' and epsilon's column; the curves and the fleet take the rest
-CURVES_SHARE = 0.56  # the right column's height the curves take; the fleet panel has the rest
+CURVES_SHARE = 0.5  # the right column's height the curves take; the fleet panel has the rest
+GAUGE_SHARE = (
+    0.36  # the middle column's height epsilon's gauge takes (no schedule to draw); the Q-bars the rest
+)
 LEARNING_KEYS = {  # keys of the arena that steer learning, and why they do nothing here
     pygame.K_F2: "pause",
     pygame.K_F3: "single-step",
@@ -111,7 +114,7 @@ class AttachScene(ArenaScene):
     def _draw_side(self, surface: pygame.Surface, side: pygame.Rect, small: int) -> None:
         """The Q-bars above, epsilon and its slider below (the curves have a column of their own)."""
         slider_h = max(24, int(small * 1.4))
-        gauge_h = int((side.height - slider_h) * 0.42)
+        gauge_h = int((side.height - slider_h) * GAUGE_SHARE)
         bars = pygame.Rect(side.x, side.y, side.width, side.height - slider_h - gauge_h)
         self.panels["bars"] = bars
         self.qbars.draw(surface, bars)

@@ -65,19 +65,24 @@ class FleetPanel:
         if fleet is None:
             return
         lost = fleet.lost_requests
-        for text, color in (
+        for text, right, right_color in (
             (
-                f"learner  {rate(fleet.steps_per_s)} steps/s  ·  "
-                f"{rate(fleet.updates_per_s, 1)} updates/s  ·  replay ratio {rate(fleet.replay_ratio, 1)}",
-                theme.TEXT,
+                f"learner  {rate(fleet.steps_per_s)} steps/s  ·  {rate(fleet.updates_per_s, 1)} updates/s",
+                "",
+                None,
             ),
+            (f"replay ratio {rate(fleet.replay_ratio, 1)}  ·  weights v{fleet.weights_version}", "", None),
             (
-                f"step {fleet.steps:,}  ·  updates {fleet.updates:,}  ·  weights v{fleet.weights_version}",
-                theme.TEXT,
+                f"step {fleet.steps:,}  ·  {len(fleet.actors)} actors",
+                f"lost requests {lost:,}",
+                LAGGING if lost else theme.TEXT_DIM,
             ),
-            (f"{len(fleet.actors)} actors  ·  lost requests {lost:,}", LAGGING if lost else theme.TEXT),
         ):
-            self._line(surface, elide(text, font, inner.width), (inner.x, y), font, color)
+            right_w = font.size(right)[0] + pad if right else 0
+            self._line(surface, elide(text, font, inner.width - right_w), (inner.x, y), font, theme.TEXT)
+            if right:
+                image = font.render(right, True, right_color)
+                surface.blit(image, image.get_rect(topright=(inner.right, y)))
             y += line_h
         y += line_h // 3
         self._table(surface, pygame.Rect(inner.x, y, inner.width, inner.bottom - y), fleet, font, line_h)
