@@ -2,7 +2,10 @@
 
 On a terminal the line fits its width (80 columns included: a wrapped line would scroll instead of
 redrawing): the fields least needed go first (the loss, the evaluation, epsilon, a busy machine's
-note), then the bar shrinks. A log file gets the whole line.
+note), then the bar shrinks. A log file gets the whole line. It is not tqdm's: at 80 columns tqdm
+4.70 shrinks its bar to one character and cuts the fields after it wherever the column ends
+(``... 1234567/2000000 [00:00<00:00, 369.9step/s, return -12.45, eval``), where this line leaves
+out whole fields and keeps the return, the speed and the time left.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 BAR_WIDTH = 24  # characters of the bar itself
 MIN_BAR_WIDTH = 8  # ... where the terminal is narrow
-DROP_ORDER = ("loss", "eval", "eps", "threads")  # fields left out, in this order, until the line fits
+DROP_ORDER = ("fleet", "loss", "eval", "eps", "threads")  # left out in this order until the line fits
 REDRAW_S = 0.5  # seconds between redraws on a terminal
 LOG_EVERY_S = 10.0  # seconds between lines when the output is not a terminal (a log file)
 
@@ -61,6 +64,9 @@ class ProgressBar:
         ]
         if trainer.last_eval is not None:
             fields.insert(2, ("eval", f"eval {trainer.last_eval:.2f}"))
+        fleet = getattr(trainer, "fleet_summary", None)  # an Ape-X learner's actors
+        if fleet:
+            fields.insert(1, ("fleet", fleet))
         governor = getattr(trainer, "governor", None)
         if governor is not None and governor.threads < governor.asked:
             fields.insert(1, ("threads", f"{governor.threads} thread (machine busy)"))

@@ -55,3 +55,12 @@ def test_a_log_file_gets_every_field():
     ):
         assert field in line
     assert len(line) > 80
+
+
+def test_an_ape_x_run_shows_its_actors_where_there_is_room_and_leaves_them_out_first():
+    apex = trainer(fleet_summary="8 actors, 41 updates/s, 2 lost")
+    assert "8 actors, 41 updates/s, 2 lost" in ProgressBar(3_000, io.StringIO()).line(apex)
+    bar = ProgressBar(3_000_000, Terminal())
+    bar.width = 79
+    line = bar.line(trainer(steps=2_529_000, fleet_summary="8 actors, 41 updates/s"))
+    assert "actors" not in line and "return 0.62" in line and len(line) <= 79

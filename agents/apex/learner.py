@@ -256,6 +256,12 @@ class ApexLearner(Trainer):
         return np.array([apex_epsilon(i, self.fleet.size) for i in range(self.fleet.size)])
 
     @property
+    def fleet_summary(self) -> str:
+        """The actors and the learner's pace, for the progress line."""
+        lost = f", {self.lost_requests} lost" if self.lost_requests else ""
+        return f"{self.fleet.size} actors, {self.updates_per_second:.0f} updates/s{lost}"
+
+    @property
     def in_flight(self) -> int:
         return sum(self._in_flight)
 
@@ -315,15 +321,16 @@ class ApexLearner(Trainer):
             self.metrics.flush()
 
     def _write_for_watchers(self, running: bool = True) -> None:
-        """Now and then: the job's state in fleet.json and its newest weights in checkpoints/live.pt."""
-        if self.run_dir is None:
-            return
+        """Now and then: the job's state in fleet.json and its newest weights in checkpoints/live.pt
+        (and the learner's updates per second, measured over the same interval)."""
         now = time.monotonic()
         since, updates = self._fleet_written
         if running and now - since < FLEET_EVERY_S:
             return
         self.updates_per_second = (self.agent.update_count - updates) / max(now - since, 1e-6)
         self._fleet_written = (now, self.agent.update_count)
+        if self.run_dir is None:
+            return
         self._report_failures(
             self._attempt(self.run_dir / FLEET_FILE, lambda path: write_json(path, self.fleet_state(running)))
         )
