@@ -2,6 +2,7 @@
 
 python main.py              the arcade: an agent learning Catch live, the menu behind ESC
 python main.py arena GAME   watch an agent learn GAME, take over at any time
+python main.py arena --attach RUN   watch a 'train --actors' job from its run directory (never a Ray driver)
 python main.py play GAME    a person plays GAME alone
 python main.py versus GAME  a person against a trained agent (pong, ALE/Pong-v5, ALE/Boxing-v5, tictactoe)
 python main.py race GAME    a person and the agent side by side on the same game, from the same seed
@@ -9,6 +10,7 @@ python main.py lab [GRID]   the Q-learning lab: planning against learning on one
 python main.py kiosk        the unattended booth: attract loop, visitors, leaderboard
 python main.py train GAME   headless training with a progress bar (--steps, --out, --resume)
 python main.py train GAME --offline DATASET   learn from recorded play alone (fitted Q-iteration, offline DQN)
+python main.py train GAME --actors N   Ape-X: N actors on Ray play for one learner (--ray-address HOST:PORT)
 python main.py games        list every game
 python main.py datasets     list the recorded play in the data folder (Minari datasets)
 python main.py evaluate RUN score a trained agent headless over N games (--episodes, --epsilon, --out)

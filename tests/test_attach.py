@@ -231,7 +231,9 @@ def test_the_watcher_plays_the_jobs_weights_never_learns_and_reloads_them(job, t
         (run / "checkpoints" / "live.pt").write_bytes(b"half a file")  # damaged: the last weights play on
         os.utime(run / "checkpoints" / "live.pt", (time.time() + 2, time.time() + 2))
         assert not watcher.refresh(force=True)
-        assert watcher.showcase_step().steps == 9_000 and "could not be loaded" in watcher.notices[-1]
+        still = watcher.showcase_step()
+        assert still.steps == 9_000 and still.weights_saved_at == second.weights_saved_at
+        assert "could not be loaded" in watcher.notices[-1]
 
         watcher.handle(OverrideEpsilon(1.0))
         watcher.handle(TakeOver())

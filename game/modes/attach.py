@@ -322,7 +322,7 @@ class JobWatch:
         if fleet is None:
             if problem is not None:
                 return Headline(f"{FLEET_FILE} unreadable", "bad", problem)
-            detail = f"no {FLEET_FILE}: a job without actors, or one that has not started yet"
+            detail = f"no {FLEET_FILE}: a local run, or a job not started"
             return Headline("no report yet", "dim", detail)
         if not fleet.running:
             return Headline("job ended", "dim", problem)

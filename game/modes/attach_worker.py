@@ -73,6 +73,8 @@ class Watcher:
         self.weights: WeightsFile | None = None
         """the file whose weights the network holds; None before any was loaded"""
         self.metadata: dict[str, Any] = {}
+        self.tried: tuple[str, int, int] | None = None
+        """the stamp of the weights file last tried (``WeightsFile.stamp``)"""
         self.next_check = 0.0
         self.notices: list[str] = []
         self.notice_count = 0
@@ -120,8 +122,9 @@ class Watcher:
             return False
         self.next_check = now + WEIGHTS_CHECK_S
         found = newest_weights(self.run_dir)
-        if found is None or (self.weights is not None and found.stamp == self.weights.stamp):
+        if found is None or found.stamp == self.tried:
             return False
+        self.tried = found.stamp  # a file that cannot be loaded is tried again once it is rewritten
         try:
             state, metadata = load_checkpoint(found.path, self.expected)
             self.network.load_state_dict(state["model"]["network"])
@@ -130,7 +133,6 @@ class Watcher:
                 f"The job's weights {found.path.name} could not be loaded ({error}); "
                 "the previous ones play on."
             )
-            self.weights = found  # not tried again until the file changes
             return False
         self.weights, self.metadata = found, metadata
         return True
@@ -165,7 +167,7 @@ class Watcher:
     def showcase_step(self) -> Snapshot:
         """One step of the game on screen, by the job's weights or by the person; before any weights
         exist, an empty snapshot (every WAIT_SNAPSHOT_S) that says the worker waits for them."""
-        if self.weights is None or not self.metadata:
+        if self.weights is None:
             self.refresh()
             self.next_showcase = time.monotonic() + WAIT_SNAPSHOT_S
             return self._snapshot(frames=[])
@@ -205,7 +207,7 @@ class Watcher:
 
     def _snapshot(self, frames: list[np.ndarray]) -> Snapshot:
         metadata, weights = self.metadata, self.weights
-        loaded = weights is not None and bool(metadata)
+        loaded = weights is not None
         return Snapshot(
             frames=frames,
             q_values=None,

@@ -83,6 +83,7 @@ class ArenaScene:
 
     help_rows = HELP  # what F1 lists
     worker_title = "THE LEARNER"  # what the banners call the worker process when it fails
+    agent_playing = "THE AGENT IS PLAYING"  # the banner while the agent plays
 
     def __init__(
         self,
@@ -433,7 +434,7 @@ class ArenaScene:
             who, color = "YOU ARE PLAYING", theme.ACCENT
         else:
             share, hint = "", "" if self.kiosk else "  ·  press a game key to take over"
-            who, color = "THE AGENT IS PLAYING", theme.GOOD
+            who, color = self.agent_playing, theme.GOOD
         mode = "  ·  FAST" if self.fast else ""
         mode += "  ·  LEARNING PAUSED" if self.paused else ""
         banner_px, pad = size * 3 // 4, top.height // 2

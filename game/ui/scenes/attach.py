@@ -28,10 +28,8 @@ from game.ui.widgets.text import Chrome, draw_text
 REFRESH_S = 2.0  # how often fleet.json and the metrics CSVs are read again
 PICTURE_SHARE = 0.36  # the window's width the game's column takes
 BARS_SHARE = 0.27  # ... the Q-bars' and epsilon's column; the curves and the fleet take the rest
-CURVES_SHARE = 0.5  # the right column's height the curves take; the fleet panel has the rest
-GAUGE_SHARE = (
-    0.36  # the middle column's height epsilon's gauge takes (no schedule to draw); the Q-bars the rest
-)
+CURVES_SHARE = 0.52  # the right column's height the curves take; the fleet panel has the rest
+GAUGE_SHARE = 0.42  # the middle column's height epsilon's gauge takes; the Q-bars have the rest
 LEARNING_KEYS = {  # keys of the arena that steer learning, and why they do nothing here
     pygame.K_F2: "pause",
     pygame.K_F3: "single-step",
@@ -59,6 +57,7 @@ class AttachScene(ArenaScene):
 
     help_rows = HELP
     worker_title = "THE PLAYER"
+    agent_playing = "THE JOB'S AGENT IS PLAYING"
 
     def __init__(self, app, spec: GameSpec, worker: Worker, job: JobWatch):
         super().__init__(app, spec, worker)
@@ -66,11 +65,14 @@ class AttachScene(ArenaScene):
         self.job_curves = JobCurves()
         self.fleet_panel = FleetPanel()
         self.next_refresh = 0.0
+        self.job_saved_weights = False
+        """whether the job has written any weights yet, as of the last refresh"""
         self.refresh()
 
     def refresh(self) -> None:
         """Read the job's files again: its fleet and the new rows of its curves."""
         self.job_curves.take(self.job.refresh())
+        self.job_saved_weights = self.job.weights() is not None
         self.next_refresh = time.monotonic() + REFRESH_S
 
     # ------------------------------------------------------------------ input and update
@@ -128,9 +130,7 @@ class AttachScene(ArenaScene):
     def _draw_picture(self, surface: pygame.Surface, area: pygame.Rect, size: int) -> pygame.Rect | None:
         if self.frame is None:
             waiting = (
-                "waiting for the job's first weights…"
-                if self.job.weights() is None
-                else "loading the job's weights…"
+                "loading the job's weights…" if self.job_saved_weights else "waiting for the job's weights…"
             )
             draw_text(surface, waiting, area.center, size, theme.TEXT_DIM, "center")
             return None
@@ -146,7 +146,7 @@ class AttachScene(ArenaScene):
     def _weights_line(self) -> str:
         s = self.snapshot
         if s is None or s.weights_saved_at is None:
-            if self.job.weights() is None:
+            if not self.job_saved_weights:
                 return "no weights yet: the job has not saved any"
             return "loading the job's weights…"
         name = s.checkpoint.rsplit("/", 1)[-1] if s.checkpoint else "?"

@@ -14,11 +14,11 @@ from game.modes.attach import FleetStatus, Headline
 from game.ui import theme
 from game.ui.widgets.draw import blend, draw_card, elide, font_px
 
-TITLE_SHARE = 0.075  # title glyph height as a share of the panel's height
-TITLE_CAP_PX = 20  # ... up to this
+TITLE_SHARE = 0.065  # title glyph height as a share of the panel's height
+TITLE_CAP_PX = 17  # ... up to this
 TEXT_SHARE = 0.8  # table text relative to the title
 LINE_GAP = 1.45  # line pitch as a multiple of the text's glyph height
-LAGGING = theme.ACCENT  # an actor playing older weights than the learner's newest, or losing requests
+LAGGING = theme.ACCENT  # requests lost to an actor, or by the learner
 TONES = {"good": theme.GOOD, "dim": theme.TEXT_DIM, "bad": theme.BAD}
 COLUMNS = (  # (heading, share of the table's width where the column's right edge is)
     ("actor", 0.16),
@@ -115,8 +115,14 @@ class FleetPanel:
                 f"v{actor.version}" + (f" (-{behind})" if behind > 0 else ""),
                 f"{actor.lost:,}",
             ]
-            colors = [theme.TEXT_DIM, theme.TEXT, theme.TEXT, LAGGING if behind > 1 else theme.TEXT]
-            colors.append(LAGGING if actor.lost else theme.TEXT)
+            # A few versions behind is an actor's normal round trip; lost requests are worth a colour.
+            colors = [
+                theme.TEXT_DIM,
+                theme.TEXT,
+                theme.TEXT,
+                theme.TEXT,
+                LAGGING if actor.lost else theme.TEXT,
+            ]
             self._row(surface, area, y, cells, font, colors)
             y += line_h
             self.rows_drawn += 1

@@ -22,12 +22,14 @@ class JobCurves:
             maxlen=EPISODES_KEPT,
             average_window=RETURN_AVERAGE,
             x_label="step",
+            robust=False,  # a return is bounded by its game: a rare one is news, not a spike to clip
             empty_text="waiting for the job's first episodes…",
         )
         self.evaluations = LinePlot(
             "evaluation return",
             average_window=1,
             x_label="step",
+            robust=False,
             empty_text="waiting for the job's first evaluation…",
         )
         self.losses = LinePlot(
