@@ -31,12 +31,14 @@ from benchmarks._common import print_footer, print_header, print_table
 
 
 def measure(
-    game: str, actors: int | None, seconds: float, warmup_s: float, folder: Path
+    game: str, actors: int | None, seconds: float, warmup_s: float, folder: Path, threads: int | None = None
 ) -> tuple[float, float]:
     """(agent steps/s, updates/s) of one fresh run over ``seconds`` after the warm-up."""
     from game.modes.training import TrainRequest, default_threads, local_learner_threads, make_trainer
 
-    torch.set_num_threads(local_learner_threads(actors) if actors else default_threads())
+    if threads is None:
+        threads = local_learner_threads(actors) if actors else default_threads()
+    torch.set_num_threads(threads)
     trainer, _, _ = make_trainer(TrainRequest(game=game, steps=10**9, out=str(folder), actors=actors))
     try:
         started = time.monotonic()
@@ -62,6 +64,11 @@ def main() -> None:
         "--warmup", type=float, default=10.0, help="seconds past learning_starts before measuring"
     )
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--learner-threads",
+        type=int,
+        help="torch threads of the Ape-X learner (default: local_learner_threads)",
+    )
     args = parser.parse_args()
     print_header(f"Ape-X on Ray against the local trainer: {args.game}")
     configurations: list[int | None] = [None, *args.actors]
@@ -71,7 +78,8 @@ def main() -> None:
             order = configurations if round_ % 2 == 0 else configurations[::-1]
             for actors in order:
                 folder = Path(scratch) / f"r{round_}-{actors or 'local'}"
-                speeds[actors].append(measure(args.game, actors, args.seconds, args.warmup, folder))
+                threads = args.learner_threads if actors else None
+                speeds[actors].append(measure(args.game, actors, args.seconds, args.warmup, folder, threads))
                 label = f"{actors} actor(s)" if actors else "local"
                 print(f"round {round_ + 1}, {label}: {speeds[actors][-1][0]:.0f} steps/s", flush=True)
     local = statistics.median(s for s, _ in speeds[None])
