@@ -331,6 +331,8 @@ class ApexLearner(Trainer):
         self._fleet_written = (now, self.agent.update_count)
         if self.run_dir is None:
             return
+        if self.metrics is not None:
+            self.metrics.flush()  # a watching window reads the curves from the CSV files
         self._report_failures(
             self._attempt(self.run_dir / FLEET_FILE, lambda path: write_json(path, self.fleet_state(running)))
         )
