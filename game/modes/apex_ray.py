@@ -51,8 +51,10 @@ def start_ray(address: str | None, actors: int, reaper: Reaper | None = None) ->
     ray = import_ray()
     if ray.is_initialized():
         return False
-    if address is None and reaper is not None:
-        reaper.start()
+    if address is None:
+        _keep_on_loopback()
+        if reaper is not None:
+            reaper.start()
     try:
         if address is None:
             cpus = max(actors, os.cpu_count() or 1)  # every actor scheduled, even on fewer cores
@@ -62,7 +64,25 @@ def start_ray(address: str | None, actors: int, reaper: Reaper | None = None) ->
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         raise UserError(f"Could not start or reach {where} ({error}); check --ray-address.") from error
+    if address is None:
+        addresses = {node["NodeManagerAddress"] for node in ray.nodes()}
+        if addresses != {"127.0.0.1"}:
+            ray.shutdown()
+            raise UserError(
+                f"The local Ray came up on {', '.join(sorted(addresses))}, not on loopback only; "
+                "start a Ray of your own on a private network and give it with --ray-address."
+            )
     return True
+
+
+def _keep_on_loopback() -> None:
+    """Make a local Ray take 127.0.0.1 as its node's address even when Ray was imported before
+    ``LOOPBACK_ONLY`` was set (its constants are read at import)."""
+    import importlib
+
+    constants = importlib.import_module("ray._private.ray_constants")
+    if getattr(constants, "ENABLE_RAY_CLUSTER", False):
+        constants.ENABLE_RAY_CLUSTER = False
 
 
 class RemoteActor:
