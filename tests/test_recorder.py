@@ -149,7 +149,7 @@ def test_a_second_save_is_refused_while_the_first_writes(tmp_path, monkeypatch):
         release.wait(SAVE_WAIT_S)
         path.write_bytes(b"film")
 
-    monkeypatch.setattr(recorder_module, "_write_mp4", slow_write)
+    monkeypatch.setattr(recorder_module, "write_mp4", slow_write)
     clock = FakeClock()
     recorder = Recorder(clock=clock)
     with pytest.raises(RecordingRefusedError, match="Nothing recorded"):
@@ -184,7 +184,7 @@ def test_a_failed_save_leaves_no_file_and_says_why(tmp_path, monkeypatch):
         path.write_bytes(b"half a film")
         raise OSError("disk full")
 
-    monkeypatch.setattr(recorder_module, "_write_mp4", broken_write)
+    monkeypatch.setattr(recorder_module, "write_mp4", broken_write)
     clock = FakeClock()
     recorder = Recorder(clock=clock)
     feed(recorder, clock, 10)
@@ -213,15 +213,15 @@ def no_access(path, images, fps):
 @pytest.mark.parametrize(
     ("where", "failure", "words"),
     [
-        ("_write_mp4", full_disk, "No space left on device"),
-        ("_write_mp4", no_access, "Permission denied"),
+        ("write_mp4", full_disk, "No space left on device"),
+        ("write_mp4", no_access, "Permission denied"),
         ("os.replace", no_access, "Permission denied"),
     ],
 )
 def test_a_write_error_keeps_earlier_files_says_what_failed_and_the_next_save_works(
     tmp_path, monkeypatch, where, failure, words
 ):
-    monkeypatch.setattr(recorder_module, "_write_mp4", fake_write)
+    monkeypatch.setattr(recorder_module, "write_mp4", fake_write)
     clock = FakeClock()
     recorder = Recorder(clock=clock)
     feed(recorder, clock, 10)
@@ -244,7 +244,7 @@ def test_a_write_error_keeps_earlier_files_says_what_failed_and_the_next_save_wo
     assert earlier.read_bytes() == b"film", "an earlier recording is untouched"
 
     monkeypatch.undo()  # the disk has room again
-    monkeypatch.setattr(recorder_module, "_write_mp4", fake_write)
+    monkeypatch.setattr(recorder_module, "write_mp4", fake_write)
     later = recorder.save(tmp_path, "mp4")
     assert recorder.wait(SAVE_WAIT_S)
     assert recorder.poll().message == f"Saved {later}"
@@ -256,7 +256,7 @@ def test_a_name_taken_while_writing_is_never_replaced(tmp_path, monkeypatch):
         (tmp_path / path.name.replace(".part", "")[1:]).write_bytes(b"not ours")
         path.write_bytes(b"film")
 
-    monkeypatch.setattr(recorder_module, "_write_mp4", write_while_another_program_takes_the_name)
+    monkeypatch.setattr(recorder_module, "write_mp4", write_while_another_program_takes_the_name)
     clock = FakeClock()
     recorder = Recorder(clock=clock)
     feed(recorder, clock, 10)
@@ -268,7 +268,7 @@ def test_a_name_taken_while_writing_is_never_replaced(tmp_path, monkeypatch):
 
 
 def test_the_app_keeps_running_and_says_so_when_a_recording_fails(data_folder, monkeypatch):
-    monkeypatch.setattr(recorder_module, "_write_mp4", full_disk)
+    monkeypatch.setattr(recorder_module, "write_mp4", full_disk)
     monkeypatch.setattr(recorder_module, "_write_gif", full_disk)
     toasts = []
     window = App(size=(160, 120))

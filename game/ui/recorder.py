@@ -196,7 +196,7 @@ class Recorder:
         try:
             images = timeline(frames, self.fps, self.seconds)
             if path.suffix == ".mp4":
-                _write_mp4(partial, images, self.fps)
+                write_mp4(partial, images, self.fps)
             else:
                 _write_gif(partial, images, self.fps)
             if path.exists():  # another program took the name since save(): never replace a file
@@ -293,7 +293,6 @@ def write_mp4(path: Path, images: Iterable[np.ndarray], fps: int) -> None:
         writer.close()
 
 
-_write_mp4 = write_mp4  # the save thread's encoder, looked up as it runs, so that it can be replaced
 
 
 def _write_gif(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
