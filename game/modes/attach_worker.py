@@ -30,7 +30,7 @@ from game.modes.protocol import (
     Snapshot,
     TakeOver,
 )
-from game.modes.session import _showcase_step_seconds  # as the arena's worker shows a game
+from game.modes.session import _showcase_step_seconds, advance_showcase  # as the arena's worker shows a game
 
 WEIGHTS_CHECK_S = 1.0  # how often the run's weights files are looked at (live.pt is written every ~10 s)
 WAIT_SNAPSHOT_S = 0.5  # before any weights: how often an empty snapshot says the worker is alive
@@ -180,13 +180,7 @@ class Watcher:
         snapshot = self._snapshot(self.pending_frames + display_frames(self.showcase))
         snapshot.q_values, snapshot.action, snapshot.greedy_action = q_values, action, greedy
         snapshot.explored, snapshot.value = explored, value
-        self.pending_frames = []
-        if terminated or truncated:
-            self.obs, info = self.showcase.reset()
-            self.score = 0.0
-            self.pending_frames = display_frames(self.showcase)
-        else:
-            self.obs = next_obs
+        info = advance_showcase(self, next_obs, terminated or truncated, info)
         self._board_values(snapshot, info)
         return snapshot
 

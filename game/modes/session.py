@@ -30,7 +30,7 @@ import traceback
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -250,13 +250,7 @@ class Session:
                 self.obs, action, q_taken, learn_reward, next_obs, terminated, truncated, index, frames[-1]
             )
         snapshot = self.snapshot(act, action, frames=self.pending_frames + frames)
-        self.pending_frames = []
-        if terminated or truncated:
-            self.obs, info = self.showcase.reset()
-            self.score = 0.0
-            self.pending_frames = display_frames(self.showcase)
-        else:
-            self.obs = next_obs
+        info = advance_showcase(self, next_obs, terminated or truncated, info)
         self._board_values(snapshot, info)
         return snapshot
 
@@ -401,6 +395,20 @@ def _drain(commands: mp.Queue, session: Session) -> None:
         except queue.Empty:
             return
         session.handle(command)
+
+
+def advance_showcase(worker: Any, next_obs: Any, ended: bool, info: dict) -> dict:
+    """After a showcase step of ``worker`` (a Session, or the attach Watcher): the next game's start
+    where one ended (its first frames kept for the next snapshot), else the next observation.
+    Returns the info the board's values read: the reset's where a game ended."""
+    worker.pending_frames = []
+    if not ended:
+        worker.obs = next_obs
+        return info
+    worker.obs, info = worker.showcase.reset()
+    worker.score = 0.0
+    worker.pending_frames = display_frames(worker.showcase)
+    return info
 
 
 def _showcase_step_seconds(env) -> float:

@@ -293,8 +293,6 @@ def write_mp4(path: Path, images: Iterable[np.ndarray], fps: int) -> None:
         writer.close()
 
 
-
-
 def _write_gif(path: Path, images: Iterator[np.ndarray], fps: int) -> None:
     import imageio.v3 as iio
 
