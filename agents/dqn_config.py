@@ -52,7 +52,7 @@ class DQNConfig:
     priority_epsilon: float = 1e-6
     """added to |TD error| so that no priority is zero"""
     network: str = "auto"
-    """network kind: auto, mlp, nature or small_cnn"""
+    """network kind: auto, mlp, nature, nips (the smaller 2013 DQN network) or small_cnn"""
     dueling: bool = False
     """dueling head: Q = V + A - mean(A)"""
     hidden: tuple[int, ...] | None = None

@@ -1,4 +1,4 @@
-"""Q-networks with one output per action: an MLP, the Nature CNN and a small CNN, each with an
+"""Q-networks with one output per action: an MLP, the Nature and 2013 DQN CNNs and a small CNN, each with an
 optional dueling head.
 
 Every network is a torso (observation -> features) followed by a head (features -> Q-values).
@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional
 
 NATURE_HIDDEN = 512  # width of the Nature CNN's dense layer (Mnih et al. 2015)
+NIPS_HIDDEN = 256  # width of the 2013 DQN network's dense layer (Mnih et al. 2013)
 SMALL_CNN_HIDDEN = 128  # width of the small CNN's dense layer
 MLP_HIDDEN = (64, 64)  # default hidden widths of the MLP
 NATURE_MIN_SIDE_PX = 36  # smallest image side the Nature CNN's strided convolutions accept
@@ -118,10 +119,15 @@ class ImageQNetwork(QNetwork):
         return self
 
     def prepare(self, obs: torch.Tensor) -> torch.Tensor:
-        x = obs.float() * self.scale
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        # Bytes are reordered before they are widened (a quarter of the traffic of reordering floats),
+        # and under bfloat16 autocast they are widened straight to bfloat16, which the first convolution
+        # would cast them to anyway: the same values for a third of the copies.
+        x = obs.contiguous(memory_format=torch.channels_last) if self.channels_last else obs
+        if x.is_floating_point():
+            return x.float() * self.scale
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else torch.float32
+        return x.to(dtype).mul_(self.scale)
 
 
 class NatureCNN(ImageQNetwork):
@@ -151,6 +157,36 @@ class NatureCNN(ImageQNetwork):
         )
         n_flat = _flat_size(convs, in_shape)  # 3136 for 84x84
         torso = nn.Sequential(convs, nn.Linear(n_flat, hidden), nn.ReLU())
+        super().__init__(torso, hidden, n_actions, dueling, scale)
+
+
+class NipsCNN(ImageQNetwork):
+    """The smaller DQN network of Mnih et al. (2013): two convolutions (16 and 32 filters) and 256 units.
+
+    It takes the same 84x84 stacks as the Nature CNN for about a third of its arithmetic per frame.
+    """
+
+    def __init__(
+        self,
+        n_actions: int,
+        in_shape: tuple[int, int, int] = (4, 84, 84),
+        dueling: bool = False,
+        hidden: int = NIPS_HIDDEN,
+        scale: float = 1.0 / 255.0,
+    ) -> None:
+        channels, height, width = in_shape
+        if min(height, width) < NATURE_MIN_SIDE_PX:
+            raise ValueError(
+                f"NipsCNN needs images of at least {NATURE_MIN_SIDE_PX} px a side, got {in_shape}"
+            )
+        convs = nn.Sequential(
+            nn.Conv2d(channels, 16, kernel_size=8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, kernel_size=4, stride=2),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        torso = nn.Sequential(convs, nn.Linear(_flat_size(convs, in_shape), hidden), nn.ReLU())
         super().__init__(torso, hidden, n_actions, dueling, scale)
 
 
@@ -210,7 +246,7 @@ def make_network(
     Args:
         obs_space: Box (vector, or channels-first image) or Discrete.
         n_actions: number of discrete actions (one output each).
-        kind: "auto", "mlp", "nature" or "small_cnn".
+        kind: "auto", "mlp", "nature", "nips" or "small_cnn".
         dueling: use a dueling head.
         hidden: MLP hidden widths, or the CNN's dense width as a 1-tuple; None for the default.
 
@@ -224,7 +260,7 @@ def make_network(
         if isinstance(obs_space, gym.spaces.Discrete):
             return MLP(int(obs_space.n), n_actions, hidden or MLP_HIDDEN, dueling, one_hot=True)
         return MLP(math.prod(obs_space.shape), n_actions, hidden or MLP_HIDDEN, dueling)
-    if kind in ("nature", "small_cnn"):
+    if kind in ("nature", "nips", "small_cnn"):
         if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 3:
             raise ValueError(
                 f"A {kind} network needs (channels, height, width) observations, not {obs_space}."
@@ -233,5 +269,7 @@ def make_network(
         scale = 1.0 / 255.0 if uint8 else 1.0
         if kind == "nature":
             return NatureCNN(n_actions, in_shape, dueling, (hidden or (NATURE_HIDDEN,))[0], scale)
+        if kind == "nips":
+            return NipsCNN(n_actions, in_shape, dueling, (hidden or (NIPS_HIDDEN,))[0], scale)
         return SmallCNN(in_shape, n_actions, dueling, hidden=(hidden or (SMALL_CNN_HIDDEN,))[0], scale=scale)
-    raise ValueError(f"Unknown network kind {kind!r}; use 'auto', 'mlp', 'nature' or 'small_cnn'.")
+    raise ValueError(f"Unknown network kind {kind!r}; use 'auto', 'mlp', 'nature', 'nips' or 'small_cnn'.")

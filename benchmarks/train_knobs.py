@@ -46,6 +46,13 @@ VARIANTS = {
     "one-emulator-thread": Variant("ale-py steps the 8 games on one thread", emulator_threads=1),
     "no-overlap": Variant("step the games, then update (no overlap)", overrides={"overlap": False}),
     "train-every-16": Variant("one update per 16 agent steps instead of 8", overrides={"train_every": 16}),
+    "nips": Variant("the 2013 DQN network (16 and 32 filters, 256 units)", overrides={"dqn.network": "nips"}),
+    "nips-every-4": Variant(
+        "the 2013 network, one update per 4 agent steps", overrides={"dqn.network": "nips", "train_every": 4}
+    ),
+    "nips-b64": Variant(
+        "the 2013 network, batches of 64", overrides={"dqn.network": "nips", "dqn.batch_size": 64}
+    ),
 }
 
 
@@ -56,7 +63,7 @@ def child(name: str, seconds: float) -> dict[str, float]:
     import game.atari.pool
     from agents.trainer import Trainer
     from game.catalog import find_game
-    from game.presets import preset
+    from game.presets import preset, with_overrides
 
     variant = VARIANTS[name]
     if variant.emulator_threads:
@@ -67,12 +74,10 @@ def child(name: str, seconds: float) -> dict[str, float]:
 
         game.atari.pool.make_atari_vector_env = with_threads  # type: ignore[assignment]
     torch.set_num_threads(2)
-    config = dataclasses.replace(
+    config = with_overrides(
         preset("atari"),
-        learning_starts=2_000,
-        eval_every_steps=0,
-        checkpoint_every_steps=0,
-        **variant.overrides,
+        {"learning_starts": 2_000, "eval_every_steps": 0, "checkpoint_every_steps": 0, **variant.overrides},
+        "the benchmark",
     )
     spec = find_game(GAME)
     trainer = Trainer(spec.id, lambda: spec.make_env("train"), config, None, make_pool=spec.pool_factory)

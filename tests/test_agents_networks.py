@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.networks import MLP, NatureCNN, SmallCNN, make_network
+from agents.networks import MLP, NatureCNN, NipsCNN, SmallCNN, make_network
 
 torch.set_num_threads(1)
 
@@ -41,6 +41,44 @@ def test_nature_cnn_scales_uint8_and_channels_last_gives_the_same_q_values():
     torch.testing.assert_close(network(frames.float()), q)  # float frames in 0..255 alike
     network.to_channels_last()
     torch.testing.assert_close(network(frames), q, atol=1e-5, rtol=1e-4)
+
+
+def test_prepared_bytes_widen_straight_to_bfloat16_under_autocast_with_the_float_values():
+    network = NatureCNN(6).to_channels_last()
+    frames = torch.randint(0, 256, (3, 4, 84, 84), dtype=torch.uint8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        prepared = network.prepare(frames)
+        q_autocast = network(frames).float()
+    assert prepared.dtype == torch.bfloat16
+    assert prepared.is_contiguous(memory_format=torch.channels_last)
+    # What autocast's first convolution made of the float32 input before: the same numbers.
+    assert torch.equal(prepared, (frames.float() / 255.0).to(torch.bfloat16))
+    torch.testing.assert_close(q_autocast, network(frames), atol=0.05, rtol=0.05)
+    # A float input is left as it was (the scaling does not happen in place).
+    floats = frames.float()
+    network.prepare(floats)
+    assert torch.equal(floats, frames.float())
+
+
+def test_nips_cnn_is_the_2013_network_and_a_third_of_the_nature_one():
+    network = make_network(gym.spaces.Box(0, 255, (4, 84, 84), np.uint8), 6, kind="nips")
+    assert type(network) is NipsCNN
+    frames = torch.randint(0, 256, (2, 4, 84, 84), dtype=torch.uint8)
+    assert network(frames).shape == (2, 6)
+    convolutions = [m for m in network.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convolutions] == [16, 32]
+    assert network.head.in_features == 256
+    assert (
+        make_network(
+            gym.spaces.Box(0, 255, (4, 84, 84), np.uint8), 6, kind="nips", hidden=(128,)
+        ).head.in_features
+        == 128
+    )
+    nips = sum(p.numel() for p in network.parameters())
+    nature = sum(p.numel() for p in NatureCNN(6).parameters())
+    assert nips < nature / 2
+    with pytest.raises(ValueError, match="at least"):
+        NipsCNN(6, (4, 20, 20))
 
 
 def test_small_cnn_on_a_float_grid():
