@@ -130,64 +130,52 @@ class ImageQNetwork(QNetwork):
         return x.to(dtype).mul_(self.scale)
 
 
-class NatureCNN(ImageQNetwork):
-    """The DQN network of Mnih et al. (2015) for stacks of 84x84 uint8 frames, scaled by 1/255 inside."""
+class StridedCNN(ImageQNetwork):
+    """Strided convolutions (``CONVOLUTIONS``: filters, kernel, stride) and a dense layer, for stacks of
+    84x84 uint8 frames scaled by 1/255 inside: the DQN papers' networks."""
+
+    CONVOLUTIONS: tuple[tuple[int, int, int], ...] = ()
+    HIDDEN = 0
 
     def __init__(
         self,
         n_actions: int,
         in_shape: tuple[int, int, int] = (4, 84, 84),
         dueling: bool = False,
-        hidden: int = NATURE_HIDDEN,
+        hidden: int | None = None,
         scale: float = 1.0 / 255.0,
     ) -> None:
         channels, height, width = in_shape
         if min(height, width) < NATURE_MIN_SIDE_PX:
             raise ValueError(
-                f"NatureCNN needs images of at least {NATURE_MIN_SIDE_PX} px a side, got {in_shape}"
+                f"{type(self).__name__} needs images of at least {NATURE_MIN_SIDE_PX} px a side, "
+                f"got {in_shape}"
             )
-        convs = nn.Sequential(
-            nn.Conv2d(channels, 32, kernel_size=8, stride=4),
-            nn.ReLU(),
-            nn.Conv2d(32, 64, kernel_size=4, stride=2),
-            nn.ReLU(),
-            nn.Conv2d(64, 64, kernel_size=3, stride=1),
-            nn.ReLU(),
-            nn.Flatten(),
-        )
-        n_flat = _flat_size(convs, in_shape)  # 3136 for 84x84
-        torso = nn.Sequential(convs, nn.Linear(n_flat, hidden), nn.ReLU())
+        layers: list[nn.Module] = []
+        for filters, kernel, stride in self.CONVOLUTIONS:
+            layers += [nn.Conv2d(channels, filters, kernel_size=kernel, stride=stride), nn.ReLU()]
+            channels = filters
+        convs = nn.Sequential(*layers, nn.Flatten())
+        hidden = hidden or self.HIDDEN
+        torso = nn.Sequential(convs, nn.Linear(_flat_size(convs, in_shape), hidden), nn.ReLU())
         super().__init__(torso, hidden, n_actions, dueling, scale)
 
 
-class NipsCNN(ImageQNetwork):
-    """The smaller DQN network of Mnih et al. (2013): two convolutions (16 and 32 filters) and 256 units.
+class NatureCNN(StridedCNN):
+    """The DQN network of Mnih et al. (2015): 32, 64 and 64 filters, 512 units (3136 features for 84x84)."""
+
+    CONVOLUTIONS = ((32, 8, 4), (64, 4, 2), (64, 3, 1))
+    HIDDEN = NATURE_HIDDEN
+
+
+class NipsCNN(StridedCNN):
+    """The smaller DQN network of Mnih et al. (2013): 16 and 32 filters, 256 units.
 
     It takes the same 84x84 stacks as the Nature CNN for about a third of its arithmetic per frame.
     """
 
-    def __init__(
-        self,
-        n_actions: int,
-        in_shape: tuple[int, int, int] = (4, 84, 84),
-        dueling: bool = False,
-        hidden: int = NIPS_HIDDEN,
-        scale: float = 1.0 / 255.0,
-    ) -> None:
-        channels, height, width = in_shape
-        if min(height, width) < NATURE_MIN_SIDE_PX:
-            raise ValueError(
-                f"NipsCNN needs images of at least {NATURE_MIN_SIDE_PX} px a side, got {in_shape}"
-            )
-        convs = nn.Sequential(
-            nn.Conv2d(channels, 16, kernel_size=8, stride=4),
-            nn.ReLU(),
-            nn.Conv2d(16, 32, kernel_size=4, stride=2),
-            nn.ReLU(),
-            nn.Flatten(),
-        )
-        torso = nn.Sequential(convs, nn.Linear(_flat_size(convs, in_shape), hidden), nn.ReLU())
-        super().__init__(torso, hidden, n_actions, dueling, scale)
+    CONVOLUTIONS = ((16, 8, 4), (32, 4, 2))
+    HIDDEN = NIPS_HIDDEN
 
 
 class SmallCNN(ImageQNetwork):
