@@ -178,6 +178,9 @@ class NipsCNN(StridedCNN):
     HIDDEN = NIPS_HIDDEN
 
 
+STRIDED_CNNS: dict[str, type[StridedCNN]] = {"nature": NatureCNN, "nips": NipsCNN}
+
+
 class SmallCNN(ImageQNetwork):
     """Two 3x3 same-padding convolutions and a dense layer, for small grids such as (3, 10, 10)."""
 
@@ -255,9 +258,7 @@ def make_network(
             )
         in_shape = tuple(int(s) for s in obs_space.shape)
         scale = 1.0 / 255.0 if uint8 else 1.0
-        if kind == "nature":
-            return NatureCNN(n_actions, in_shape, dueling, (hidden or (NATURE_HIDDEN,))[0], scale)
-        if kind == "nips":
-            return NipsCNN(n_actions, in_shape, dueling, (hidden or (NIPS_HIDDEN,))[0], scale)
+        if kind in STRIDED_CNNS:  # each keeps its own dense width unless one is given
+            return STRIDED_CNNS[kind](n_actions, in_shape, dueling, hidden[0] if hidden else None, scale)
         return SmallCNN(in_shape, n_actions, dueling, hidden=(hidden or (SMALL_CNN_HIDDEN,))[0], scale=scale)
     raise ValueError(f"Unknown network kind {kind!r}; use 'auto', 'mlp', 'nature', 'nips' or 'small_cnn'.")
