@@ -6,6 +6,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+NETWORK_KINDS = ("auto", "mlp", "nature", "nips", "small_cnn")
+"""what ``network`` may name (``agents.networks.make_network`` builds each)"""
+
 
 @dataclass(frozen=True)
 class DQNConfig:
@@ -80,6 +83,8 @@ class DQNConfig:
         for name in ("target_tau", "demo_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"dqn.{name} must be between 0 and 1, not {getattr(self, name)}")
+        if self.network not in NETWORK_KINDS:
+            raise ValueError(f"dqn.network must be one of {', '.join(NETWORK_KINDS)}, not {self.network!r}")
         if self.learning_rate < 0 or self.adam_eps <= 0:
             raise ValueError("dqn.learning_rate must be 0 or more and dqn.adam_eps positive")
 

@@ -250,6 +250,10 @@ def test_config_round_trips_through_a_dict():
     assert DQNConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown"):
         DQNConfig.from_dict({"gama": 0.9})
+    # A network kind is refused when the settings are read, not later inside make_network.
+    with pytest.raises(ValueError, match=r"dqn\.network must be one of .*nips"):
+        DQNConfig(network="resnet")
+    assert DQNConfig(network="nips").network == "nips"
 
 
 @pytest.mark.parametrize("native", [True, False])
