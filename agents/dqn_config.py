@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 NETWORK_KINDS = ("auto", "mlp", "nature", "nips", "small_cnn")
 """what ``network`` may name (``agents.networks.make_network`` builds each)"""
+
+NETWORK_SHAPE = ("network", "dueling", "hidden")
+"""the settings that decide a network's weights: a checkpoint loads only where they are its own"""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,16 @@ class DQNConfig:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy (tuples become lists)."""
         return dataclasses.asdict(self)
+
+    def with_network_of(self, trained: Mapping[str, Any] | None) -> DQNConfig:
+        """This config building the network that ``trained`` (another run's ``to_dict``) built, so that
+        run's weights load; unchanged where ``trained`` is not a mapping (an old checkpoint)."""
+        if not isinstance(trained, Mapping):
+            return self
+        shape = {name: trained[name] for name in NETWORK_SHAPE if name in trained}
+        if isinstance(shape.get("hidden"), list):
+            shape["hidden"] = tuple(shape["hidden"])
+        return dataclasses.replace(self, **shape)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> DQNConfig:

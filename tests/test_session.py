@@ -1,5 +1,6 @@
 """The worker process: it starts, streams snapshots, obeys commands, survives a kill, and stops cleanly."""
 
+import dataclasses
 import multiprocessing as mp
 import time
 
@@ -120,6 +121,28 @@ def test_a_session_can_start_from_a_shipped_agent(tmp_path):
         end = session.trainer.config.epsilon_end
         assert first.epsilon == pytest.approx(end), "so epsilon is where it was"
         assert first.checkpoint.endswith("expert.pt")
+    finally:
+        session.close()
+
+
+def test_a_session_builds_the_network_its_checkpoint_was_trained_with(tmp_path):
+    # Checkpoints of other widths than the preset's (a Nature CNN agent where the preset now has the
+    # 2013 network, here a Catch agent of 16 units) load as they were trained.
+    from agents.trainer import Trainer
+    from game.catalog import find_game
+    from game.presets import preset
+
+    spec = find_game("catch")
+    narrow = dataclasses.replace(preset("catch"), dqn=dataclasses.replace(preset("catch").dqn, hidden=(16,)))
+    trainer = Trainer(spec.id, lambda: spec.make_env("train"), narrow, tmp_path / "narrow")
+    try:
+        checkpoint = trainer.save()
+    finally:
+        trainer.close()
+    session = Session(SessionConfig("catch", str(tmp_path / "arena"), checkpoint=str(checkpoint)))
+    try:
+        assert session.trainer.config.dqn.hidden == (16,)
+        assert session.showcase_step().q_values.shape == (3,)
     finally:
         session.close()
 

@@ -98,9 +98,15 @@ class Session:
                     dqn, demo_capacity=DEMO_CAPACITY, demo_fraction=dqn.demo_fraction or DEMO_FRACTION
                 )
                 train_config = dataclasses.replace(train_config, dqn=dqn)
-            if config.checkpoint:  # its network reads observations as the checkpoint's own run did
-                layout = trained_layout(load_checkpoint(config.checkpoint)[1])
-                train_config = dataclasses.replace(train_config, obs_layout=layout)
+            if config.checkpoint:  # its own network, reading observations as the checkpoint's run did
+                metadata = load_checkpoint(config.checkpoint)[1]
+                trained = metadata.get("config")
+                trained_dqn = trained.get("dqn") if isinstance(trained, dict) else None
+                train_config = dataclasses.replace(
+                    train_config,
+                    obs_layout=trained_layout(metadata),
+                    dqn=train_config.dqn.with_network_of(trained_dqn),
+                )
         spec = with_obs_layout(spec, train_config.obs_layout)  # as the run reads them, not as detected now
         self.trainer = Trainer(
             spec.id,
