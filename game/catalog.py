@@ -28,6 +28,7 @@ Mode = Literal["train", "show", "play"]
 
 FEATURED_ARCADE = ("catch", "snake", "runner", "pong", "gridworld", "tictactoe")
 ATARI_PIXEL_ASPECT = 1.75  # the 2600's 160x210 picture filled a 4:3 television
+ATARI_PRESETS = {"ALE/Pong-v5": "atari-pong"}  # the rest learn with the "atari" preset
 ARCADE_BLURBS = {
     "catch": "move the basket under the falling fruit",
     "snake": "eat, grow, and never bite your own tail",
@@ -220,7 +221,7 @@ def catalog() -> dict[str, GameSpec]:
             kind="atari",
             players=1,
             factory=_atari_factory(game_id),
-            preset="atari",
+            preset=ATARI_PRESETS.get(game_id, "atari"),
             featured=game_id in featured_atari,
             blurb="Atari 2600",
             pixel_aspect=ATARI_PIXEL_ASPECT,

@@ -17,6 +17,15 @@ def test_lists_every_kind_with_featured_first():
     assert featured_atari == ["Pong", "Breakout", "Space Invaders", "Boxing", "Freeway", "Seaquest"]
 
 
+def test_every_game_names_a_preset_and_atari_pong_has_its_own():
+    from game.presets import PRESETS
+
+    assert {spec.preset for spec in catalog().values()} <= set(PRESETS)
+    assert find_game("ALE/Pong-v5").preset == "atari-pong"
+    assert find_game("ALE/Breakout-v5").preset == "atari"
+    assert PRESETS["atari-pong"].dqn.network == "nips"
+
+
 def test_ids_are_found_in_any_case_and_short_atari_forms():
     assert find_game("CATCH").id == "catch"
     assert find_game("ALE/Pong-v5").kind == "atari"
