@@ -17,6 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from agents.dqn_config import NETWORK_KINDS
+
 NATURE_HIDDEN = 512  # width of the Nature CNN's dense layer (Mnih et al. 2015)
 NIPS_HIDDEN = 256  # width of the 2013 DQN network's dense layer (Mnih et al. 2013)
 SMALL_CNN_HIDDEN = 128  # width of the small CNN's dense layer
@@ -261,4 +263,4 @@ def make_network(
         if kind in STRIDED_CNNS:  # each keeps its own dense width unless one is given
             return STRIDED_CNNS[kind](n_actions, in_shape, dueling, hidden[0] if hidden else None, scale)
         return SmallCNN(in_shape, n_actions, dueling, hidden=(hidden or (SMALL_CNN_HIDDEN,))[0], scale=scale)
-    raise ValueError(f"Unknown network kind {kind!r}; use 'auto', 'mlp', 'nature', 'nips' or 'small_cnn'.")
+    raise ValueError(f"Unknown network kind {kind!r}; use one of {', '.join(NETWORK_KINDS)}.")
