@@ -19,6 +19,7 @@ INSTALL_HINT = 'pip install -e ".[plot]"'  # the extra that brings matplotlib
 FIGURE_INCHES = (14.0, 5.6)  # width, height
 DPI = 100  # 1400 x 560 pixels, the size benchmarks/time_to_score.py always drew
 THRESHOLD_STYLE = {"color": "0.6", "linewidth": 0.8, "linestyle": ":"}  # a score to reach
+TITLE_NAMES_MAX = 80  # characters of run names the title holds beside its legend text
 
 
 def load_matplotlib():
@@ -78,9 +79,12 @@ def draw_curves(
             axes.ticklabel_format(axis="x", style="sci", scilimits=(-3, 5), useMathText=True)
         by_steps.set_ylabel("return")
         by_steps.legend(loc="best", fontsize="small")
+        names = ", ".join(run.name for run in runs)
+        if len(names) > TITLE_NAMES_MAX:  # the legend names them; a long list would run off the figure
+            names = f"{len(runs)} runs"
         figure.suptitle(
             title
-            or f"{', '.join(run.name for run in runs)}: evaluation mean (bold, dots), "
+            or f"{names}: evaluation mean (bold, dots), "
             f"running mean of {RUNNING_MEAN} training episodes (thin)"
         )
         figure.tight_layout()
